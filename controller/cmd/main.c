@@ -1,0 +1,32 @@
+/* valkey-bench: one binary, several subcommands (see commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+
+const command commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *out) {
+    fprintf(out,
+            "valkey-bench: measure Valkey in cluster and replication mode, on Kubernetes or locally.\n\n"
+            "Usage: valkey-bench <command> [flags]\n\nCommands:\n");
+    for (const command *c = commands; c->name; c++) fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'valkey-bench <command> --help' for the flags of a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (const command *c = commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0) return c->main(argc - 1, argv + 1);
+    fprintf(stderr, "valkey-bench: unknown command '%s' (see 'valkey-bench --help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: the normal build, the AddressSanitizer+UBSan build, and the fuzz
+# targets (briefly), all through ctest. Usage: hack/test.sh [--quick] [ctest args...]
+#   --quick   only the normal build (no sanitizer or fuzz pass)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
+jobs=$(nproc)
+
+step() { printf '\n=== %s ===\n' "$*"; }
+
+step "build (RelWithDebInfo)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+step "ctest (build)"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz "$@"
+
+[ "$quick" -eq 1 ] && exit 0
+
+step "build (ASan + UBSan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVB_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+step "ctest (build-asan)"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE "fuzz|bench" "$@"
+
+step "fuzz targets (clang, libFuzzer)"
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DVB_FUZZ=ON \
+  -DVB_FUZZ_SECONDS="${VB_FUZZ_SECONDS:-15}" >/dev/null
+cmake --build build-fuzz -j "$jobs"
+ctest --test-dir build-fuzz --output-on-failure -L fuzz
