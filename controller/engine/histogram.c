@@ -6,14 +6,17 @@
  * smallest member is >= 2^m us, so the upper bound is within 1/128 (0.78%) of every
  * member: the percentile rule of the header never errs by more than that.
  *
- * Wire format (then base64url, no padding):
- *   u8 version (1)
- *   varint total
- *   total > 0: varint min_ns, max_ns, sum_us, sum_ns_rem, nruns, then per run of
- *              consecutive non-empty buckets: varint gap (start - end of previous run),
- *              varint length, varint first count, zigzag varint deltas of the rest.
- * Runs and count deltas keep a smooth latency distribution near 1.3 bytes per
- * bucket, which matters because several histograms share a 4096-byte message.
+ * Wire format: a bit string, zero-padded to whole bytes, written as base64url without
+ * '=' padding (so it is exactly base64url of those bytes):
+ *   8 bits version (1), then LEB128 varint total
+ *   total > 0: varints min_ns, max_ns, sum_us, sum_ns_rem, nruns, then per run of
+ *     consecutive non-empty buckets: Exp-Golomb(gap) (first run: its start index;
+ *     later: start - end of the previous run - 1), Exp-Golomb(length - 1), then each
+ *     count as an adaptive Rice code of zigzag(count - previous non-empty count).
+ * Counts of neighbouring buckets are close, so a smooth latency distribution costs
+ * about one byte per bucket; several histograms must share one 4096-byte termination
+ * message. Every field has exactly one valid encoding, so an accepted string
+ * re-serialises byte for byte (the fuzz target checks this).
  */
 #include "engine/histogram.h"
 
@@ -101,32 +104,86 @@ uint64_t histogram_percentile_ns(const histogram *h, double p) {
 
 static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-typedef struct {
-    uint8_t *p;
-    size_t len, cap;
-    int full;
-} wbuf;
+#define RICE_ESCAPE 24 /* quotients >= this are written as 24 ones + 64 raw bits */
+#define RICE_MAX_K 58  /* keeps (RICE_ESCAPE - 1) << k inside 64 bits */
+#define EXPGOLOMB_MAX_ZEROS 20
 
-static void put_byte(wbuf *w, uint8_t b) {
-    if (w->len < w->cap)
-        w->p[w->len++] = b;
-    else
-        w->full = 1;
+/* Adaptive Rice parameter (the LOCO-I rule): k tracks the mean recent magnitude. */
+typedef struct {
+    uint64_t a;
+    uint32_t n;
+} rice_state;
+
+static unsigned rice_k(const rice_state *st) {
+    unsigned k = 0;
+    while (k < RICE_MAX_K && ((uint64_t)st->n << k) < st->a) k++;
+    return k;
 }
 
-static void put_varint(wbuf *w, uint64_t v) {
-    while (v >= 0x80) {
-        put_byte(w, (uint8_t)(v | 0x80));
-        v >>= 7;
+static void rice_update(rice_state *st, uint64_t u) {
+    st->a = st->a + u < st->a ? UINT64_MAX : st->a + u;
+    if (++st->n >= 16) {
+        st->a >>= 1;
+        st->n >>= 1;
     }
-    put_byte(w, (uint8_t)v);
 }
 
 static uint64_t zigzag(uint64_t d) { return (d << 1) ^ (0 - (d >> 63)); }
 static uint64_t unzigzag(uint64_t z) { return (z >> 1) ^ (0 - (z & 1)); }
 
-static void encode(const histogram *h, wbuf *w) {
-    put_byte(w, WIRE_VERSION);
+/* Bits go straight into base64url characters: no intermediate byte buffer. */
+typedef struct {
+    char *out;
+    size_t cap, len; /* len counts characters even past cap, to detect overflow */
+    uint64_t bits;   /* total bits written */
+    unsigned acc, nacc;
+} bitwriter;
+
+static void put_bit(bitwriter *w, unsigned b) {
+    w->acc = (w->acc << 1) | (b & 1);
+    w->bits++;
+    if (++w->nacc == 6) {
+        if (w->len < w->cap) w->out[w->len] = B64URL[w->acc];
+        w->len++;
+        w->acc = w->nacc = 0;
+    }
+}
+
+static void put_bits(bitwriter *w, uint64_t v, unsigned n) {
+    while (n--) put_bit(w, (unsigned)(v >> n) & 1);
+}
+
+static void put_varint(bitwriter *w, uint64_t v) {
+    while (v >= 0x80) {
+        put_bits(w, (v & 0x7f) | 0x80, 8);
+        v >>= 7;
+    }
+    put_bits(w, v, 8);
+}
+
+static void put_expgolomb(bitwriter *w, uint64_t v) {
+    uint64_t x = v + 1;
+    unsigned nb = 64 - (unsigned)__builtin_clzll(x);
+    put_bits(w, 0, nb - 1);
+    put_bits(w, x, nb);
+}
+
+static void put_rice(bitwriter *w, rice_state *st, uint64_t u) {
+    unsigned k = rice_k(st);
+    uint64_t q = u >> k;
+    if (q >= RICE_ESCAPE) {
+        put_bits(w, UINT64_MAX, RICE_ESCAPE);
+        put_bits(w, u, 64);
+    } else {
+        put_bits(w, UINT64_MAX, (unsigned)q);
+        put_bit(w, 0);
+        put_bits(w, u, k);
+    }
+    rice_update(st, u);
+}
+
+static void encode(const histogram *h, bitwriter *w) {
+    put_bits(w, WIRE_VERSION, 8);
     put_varint(w, h->total);
     if (h->total == 0) return;
     put_varint(w, h->min_ns);
@@ -137,6 +194,8 @@ static void encode(const histogram *h, wbuf *w) {
     for (unsigned i = 0; i < HISTOGRAM_BUCKETS; i++)
         if (h->counts[i] && (i == 0 || !h->counts[i - 1])) nruns++;
     put_varint(w, nruns);
+    rice_state st = {4, 1};
+    uint64_t prev = 0;
     unsigned prev_end = 0;
     for (unsigned i = 0; i < HISTOGRAM_BUCKETS;) {
         if (!h->counts[i]) {
@@ -145,66 +204,39 @@ static void encode(const histogram *h, wbuf *w) {
         }
         unsigned end = i;
         while (end < HISTOGRAM_BUCKETS && h->counts[end]) end++;
-        put_varint(w, i - prev_end);
-        put_varint(w, end - i);
-        put_varint(w, h->counts[i]);
-        for (unsigned j = i + 1; j < end; j++) put_varint(w, zigzag(h->counts[j] - h->counts[j - 1]));
+        put_expgolomb(w, prev_end == 0 ? i : i - prev_end - 1);
+        put_expgolomb(w, end - i - 1);
+        for (unsigned j = i; j < end; j++) {
+            put_rice(w, &st, zigzag(h->counts[j] - prev));
+            prev = h->counts[j];
+        }
         prev_end = end;
         i = end;
     }
 }
 
 size_t histogram_serialize(const histogram *h, char *buf, size_t cap) {
-    /* Worst case: every bucket non-empty with 10-byte varints, plus the header. */
-    static _Thread_local uint8_t raw[HISTOGRAM_BUCKETS * 10 + 128];
-    wbuf w = {raw, 0, sizeof raw, 0};
+    bitwriter w = {buf, cap, 0, 0, 0, 0};
     encode(h, &w);
-    if (w.full) return 0;
-    size_t out_len = (w.len / 3) * 4 + (w.len % 3 ? w.len % 3 + 1 : 0);
-    if (cap < out_len + 1) return 0;
-    size_t o = 0;
-    for (size_t i = 0; i < w.len; i += 3) {
-        uint32_t n = (uint32_t)raw[i] << 16;
-        size_t rest = w.len - i;
-        if (rest > 1) n |= (uint32_t)raw[i + 1] << 8;
-        if (rest > 2) n |= raw[i + 2];
-        buf[o++] = B64URL[(n >> 18) & 63];
-        buf[o++] = B64URL[(n >> 12) & 63];
-        if (rest > 1) buf[o++] = B64URL[(n >> 6) & 63];
-        if (rest > 2) buf[o++] = B64URL[n & 63];
-    }
-    buf[o] = '\0';
-    return o;
+    while (w.bits % 8) put_bit(&w, 0);
+    while (w.nacc) put_bit(&w, 0);
+    if (w.len + 1 > cap) return 0;
+    buf[w.len] = '\0';
+    return w.len;
 }
 
 typedef struct {
-    const uint8_t *p;
-    size_t len, pos;
+    const char *s;
+    size_t len, pos; /* characters */
+    uint64_t bits;   /* bits consumed */
+    unsigned acc, nacc;
     char *err;
     size_t errlen;
-} rbuf;
+} bitreader;
 
-static int fail(rbuf *r, const char *what) {
-    if (r->err && r->errlen) snprintf(r->err, r->errlen, "histogram: %s (at byte %zu)", what, r->pos);
+static int fail(bitreader *r, const char *what) {
+    if (r->err && r->errlen) snprintf(r->err, r->errlen, "histogram: %s (at bit %llu)", what, (unsigned long long)r->bits);
     return -1;
-}
-
-static int get_varint(rbuf *r, uint64_t *out) {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->pos >= r->len) return fail(r, "truncated varint");
-        uint8_t b = r->p[r->pos++];
-        if (shift == 63 && b > 1) return fail(r, "varint overflows 64 bits");
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            /* Only the minimal encoding is valid, so accepted input re-serialises
-             * byte for byte (the fuzz target checks exactly that). */
-            if (b == 0 && shift > 0) return fail(r, "non-minimal varint");
-            *out = v;
-            return 0;
-        }
-    }
-    return fail(r, "varint longer than 10 bytes");
 }
 
 static int b64_value(unsigned char c) {
@@ -216,54 +248,108 @@ static int b64_value(unsigned char c) {
     return -1;
 }
 
-/* Decodes base64url (no padding) into out; returns bytes written or -1. */
-static long b64_decode(const char *s, size_t len, uint8_t *out, size_t cap) {
-    if (len % 4 == 1) return -1;
-    size_t o = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0) return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o >= cap) return -1;
-            out[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+static int get_bit(bitreader *r, unsigned *b) {
+    if (r->nacc == 0) {
+        if (r->pos >= r->len) return fail(r, "truncated");
+        int v = b64_value((unsigned char)r->s[r->pos]);
+        if (v < 0) return fail(r, "not base64url");
+        r->pos++;
+        r->acc = (unsigned)v;
+        r->nacc = 6;
     }
-    if (acc != 0) return -1; /* non-canonical trailing bits */
-    return (long)o;
+    *b = (r->acc >> --r->nacc) & 1;
+    r->bits++;
+    return 0;
 }
 
-static int decode_runs(rbuf *r, histogram *h, uint64_t *sum) {
-    uint64_t nruns, pos = 0;
+static int get_bits(bitreader *r, unsigned n, uint64_t *out) {
+    uint64_t v = 0;
+    unsigned b;
+    while (n--) {
+        if (get_bit(r, &b)) return -1;
+        v = (v << 1) | b;
+    }
+    *out = v;
+    return 0;
+}
+
+static int get_varint(bitreader *r, uint64_t *out) {
+    uint64_t v = 0, b;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (get_bits(r, 8, &b)) return -1;
+        if (shift == 63 && b > 1) return fail(r, "varint overflows 64 bits");
+        v |= (b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (b == 0 && shift > 0) return fail(r, "non-minimal varint");
+            *out = v;
+            return 0;
+        }
+    }
+    return fail(r, "varint longer than 10 bytes");
+}
+
+static int get_expgolomb(bitreader *r, uint64_t *out) {
+    unsigned zeros = 0, b;
+    for (;;) {
+        if (get_bit(r, &b)) return -1;
+        if (b) break;
+        if (++zeros > EXPGOLOMB_MAX_ZEROS) return fail(r, "index code too long");
+    }
+    uint64_t rest;
+    if (get_bits(r, zeros, &rest)) return -1;
+    *out = ((1ULL << zeros) | rest) - 1;
+    return 0;
+}
+
+static int get_rice(bitreader *r, rice_state *st, uint64_t *out) {
+    unsigned k = rice_k(st), q = 0, b;
+    for (;;) {
+        if (get_bit(r, &b)) return -1;
+        if (!b) break;
+        if (++q == RICE_ESCAPE) break;
+    }
+    uint64_t u;
+    if (q == RICE_ESCAPE) {
+        if (get_bits(r, 64, &u)) return -1;
+        if ((u >> k) < RICE_ESCAPE) return fail(r, "escaped count that fits the short form");
+    } else {
+        if (get_bits(r, k, &u)) return -1;
+        u |= (uint64_t)q << k;
+    }
+    rice_update(st, u);
+    *out = u;
+    return 0;
+}
+
+static int decode_runs(bitreader *r, histogram *h, uint64_t *sum) {
+    uint64_t nruns, pos = 0, prev = 0;
     if (get_varint(r, &nruns)) return -1;
     if (nruns == 0 || nruns > HISTOGRAM_BUCKETS) return fail(r, "bad run count");
+    rice_state st = {4, 1};
     for (uint64_t k = 0; k < nruns; k++) {
-        uint64_t gap, len, c = 0;
-        if (get_varint(r, &gap) || get_varint(r, &len)) return -1;
-        if (k > 0 && gap == 0) return fail(r, "adjacent runs must be one run");
+        uint64_t gap, len;
+        if (get_expgolomb(r, &gap) || get_expgolomb(r, &len)) return -1;
+        if (k > 0) gap++;
+        len++;
         if (gap > HISTOGRAM_BUCKETS - pos) return fail(r, "bucket index out of range");
         pos += gap;
-        if (len == 0 || len > HISTOGRAM_BUCKETS - pos) return fail(r, "run length out of range");
+        if (len > HISTOGRAM_BUCKETS - pos) return fail(r, "run length out of range");
         for (uint64_t j = 0; j < len; j++) {
-            uint64_t d;
-            if (get_varint(r, &d)) return -1;
-            c = j == 0 ? d : c + unzigzag(d);
+            uint64_t z;
+            if (get_rice(r, &st, &z)) return -1;
+            uint64_t c = prev + unzigzag(z);
             if (c == 0) return fail(r, "empty bucket inside a run");
             if (*sum + c < *sum) return fail(r, "bucket counts overflow");
             *sum += c;
             h->counts[pos + j] = c;
+            prev = c;
         }
         pos += len;
     }
     return 0;
 }
 
-static int check_consistency(rbuf *r, const histogram *h) {
+static int check_consistency(bitreader *r, const histogram *h) {
     if (h->min_ns > h->max_ns) return fail(r, "min above max");
     if (h->sum_ns_rem >= 1000) return fail(r, "sub-microsecond remainder out of range");
     unsigned first = 0, last = OVERFLOW_BUCKET;
@@ -279,30 +365,40 @@ static int check_consistency(rbuf *r, const histogram *h) {
     return 0;
 }
 
-int histogram_deserialize(histogram *h, const char *s, size_t len, char *err, size_t errlen) {
-    static _Thread_local uint8_t raw[HISTOGRAM_BUCKETS * 10 + 128];
-    histogram_init(h);
-    rbuf r = {raw, 0, 0, err, errlen};
-    long n = s ? b64_decode(s, len, raw, sizeof raw) : -1;
-    if (n < 0) return fail(&r, "not base64url or too long");
-    r.len = (size_t)n;
-    if (r.len < 1 || raw[0] != WIRE_VERSION) {
-        histogram_init(h);
-        return fail(&r, "unknown format version");
+/* After the last field: zero bits up to the byte boundary and then up to the
+ * character boundary, and not one character more (the only canonical ending). */
+static int check_ending(bitreader *r) {
+    uint64_t byte_end = (r->bits + 7) / 8 * 8;
+    uint64_t chars = (byte_end + 5) / 6;
+    if (r->len != chars) return fail(r, r->len > chars ? "trailing data" : "truncated padding");
+    unsigned b;
+    while (r->pos < r->len || r->nacc) {
+        if (get_bit(r, &b)) return -1;
+        if (b) return fail(r, "non-zero padding bits");
     }
-    r.pos = 1;
-    uint64_t total, sum = 0;
-    int rc = get_varint(&r, &total);
-    if (rc == 0 && total > 0) {
+    return 0;
+}
+
+static int decode(bitreader *r, histogram *h) {
+    uint64_t version, total, sum = 0;
+    if (get_bits(r, 8, &version)) return -1;
+    if (version != WIRE_VERSION) return fail(r, "unknown format version");
+    if (get_varint(r, &total)) return -1;
+    if (total > 0) {
         h->total = total;
-        rc = get_varint(&r, &h->min_ns) || get_varint(&r, &h->max_ns) || get_varint(&r, &h->sum_us) ||
-                     get_varint(&r, &h->sum_ns_rem) || decode_runs(&r, h, &sum)
-                 ? -1
-                 : 0;
-        if (rc == 0 && sum != total) rc = fail(&r, "bucket counts do not add up to the total");
-        if (rc == 0) rc = check_consistency(&r, h);
+        if (get_varint(r, &h->min_ns) || get_varint(r, &h->max_ns) || get_varint(r, &h->sum_us) ||
+            get_varint(r, &h->sum_ns_rem) || decode_runs(r, h, &sum))
+            return -1;
+        if (sum != total) return fail(r, "bucket counts do not add up to the total");
+        if (check_consistency(r, h)) return -1;
     }
-    if (rc == 0 && r.pos != r.len) rc = fail(&r, "trailing bytes");
-    if (rc != 0) histogram_init(h);
-    return rc;
+    return check_ending(r);
+}
+
+int histogram_deserialize(histogram *h, const char *s, size_t len, char *err, size_t errlen) {
+    histogram_init(h);
+    bitreader r = {s, s ? len : 0, 0, 0, 0, 0, err, errlen};
+    if (decode(&r, h) == 0) return 0;
+    histogram_init(h);
+    return -1;
 }
