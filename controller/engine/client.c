@@ -1,0 +1,494 @@
+/* The hot path: one logical client's batch from formatting to recorded latency.
+ *
+ *   client_send_batch   claim up to -P requests, patch the random digits of the
+ *                       pre-formatted requests, route each to its connection, write
+ *   on_event/conn_read  read, let hiredis parse (classify only, no reply objects),
+ *                       match each reply to its request (a FIFO per connection)
+ *   on_reply            MOVED/ASK: re-send elsewhere; else record latency, count
+ *                       success or error; when the batch's last reply is in: next batch
+ *
+ * A client owns a batch buffer holding -P copies of the test's request, so that a
+ * batch costs a few digit writes per request; connections queue iovecs that point
+ * into it (no copy), which also makes re-sending a redirected request free. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/resp.h"
+#include "engine/slot.h"
+#include "engine/worker.h"
+
+#define READ_BUF_SIZE (64 * 1024)
+#define ASKING_MARK 0xFFFFu
+#define MAX_REDIRECTS 5
+#define TIMEOUT_CHECK_NS 100000000ULL
+
+static const char ASKING_CMD[] = "*1\r\n$6\r\nASKING\r\n";
+
+typedef struct conn {
+    int fd;
+    int node;              /* index in the worker's slot map (cluster mode) */
+    engine_endpoint ep;
+    struct client *cl;
+    resp_reader rd;
+    struct iovec *iov;     /* queued output, pointing into the client's batch */
+    int niov, iov_cap;
+    uint16_t *pend;        /* ring of request indices awaiting a reply */
+    uint32_t phead, pcount, pmask;
+    int writing;           /* EV_WRITABLE registered */
+    uint64_t last_ns;      /* last send or reply: for the reply timeout */
+} conn;
+
+typedef struct client {
+    worker *w;
+    conn *fixed;           /* standalone/replication: the one connection */
+    conn **by_node;        /* cluster mode: connection per slot-map node, lazily made */
+    char *batch;           /* -P copies of the request */
+    uint8_t *redirected;   /* per request: redirects followed so far */
+    uint32_t outstanding;  /* requests of the batch without a final reply */
+    int measured;          /* the batch counts (not warm-up) */
+    int done;
+    uint64_t batch_ns;     /* when the batch was written */
+    uint64_t rng;
+} client;
+
+uint64_t engine_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void fail(worker *w, const char *fmt, const char *host, int port, const char *detail) {
+    if (w->failed) return;
+    w->failed = 1;
+    snprintf(w->err, sizeof w->err, fmt, host, port, detail);
+    atomic_store(&w->sh->abort, 1);
+}
+
+static inline uint64_t rng_next(uint64_t *s) {
+    uint64_t x = *s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *s = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Uniform below n (Lemire's multiply-shift; the bias is below 2^-40 for n <= 10^12). */
+static inline uint64_t rng_below(uint64_t *s, uint64_t n) {
+    return (uint64_t)(((unsigned __int128)rng_next(s) * n) >> 64);
+}
+
+/* ---- connection output ---- */
+
+static int conn_queue(conn *c, const char *p, size_t len) {
+    if (c->niov && (char *)c->iov[c->niov - 1].iov_base + c->iov[c->niov - 1].iov_len == p) {
+        c->iov[c->niov - 1].iov_len += len; /* adjacent requests coalesce */
+        return 0;
+    }
+    if (c->niov == c->iov_cap) {
+        int cap = c->iov_cap ? c->iov_cap * 2 : 16;
+        struct iovec *v = realloc(c->iov, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        c->iov = v;
+        c->iov_cap = cap;
+    }
+    c->iov[c->niov].iov_base = (void *)p;
+    c->iov[c->niov].iov_len = len;
+    c->niov++;
+    return 0;
+}
+
+static inline void conn_expect(conn *c, uint32_t idx) {
+    c->pend[(c->phead + c->pcount) & c->pmask] = (uint16_t)idx;
+    c->pcount++;
+}
+
+static void on_event(ev_loop *loop, int fd, void *data, int mask);
+
+static void conn_flush(conn *c) {
+    worker *w = c->cl->w;
+    int first = 0;
+    while (first < c->niov) {
+        int n = c->niov - first > 1024 ? 1024 : c->niov - first;
+        /* sendmsg rather than writev: MSG_NOSIGNAL turns a dead peer into EPIPE, not SIGPIPE. */
+        struct msghdr msg = {.msg_iov = c->iov + first, .msg_iovlen = (size_t)n};
+        ssize_t wr = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        if (wr < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+            fail(w, "write to %s:%d failed: %s", c->ep.host, c->ep.port, strerror(errno));
+            return;
+        }
+        size_t left = (size_t)wr;
+        while (first < c->niov && left >= c->iov[first].iov_len) left -= c->iov[first++].iov_len;
+        if (left) {
+            c->iov[first].iov_base = (char *)c->iov[first].iov_base + left;
+            c->iov[first].iov_len -= left;
+        }
+    }
+    if (first) {
+        memmove(c->iov, c->iov + first, (size_t)(c->niov - first) * sizeof *c->iov);
+        c->niov -= first;
+    }
+    int want = c->niov > 0;
+    if (want != c->writing) {
+        c->writing = want;
+        if (ev_set(w->loop, c->fd, EV_READABLE | (want ? EV_WRITABLE : 0), on_event, c) != 0)
+            fail(w, "event loop error on %s:%d%s", c->ep.host, c->ep.port, "");
+    }
+}
+
+/* ---- connections ---- */
+
+static conn *conn_open(client *cl, const engine_endpoint *ep, int node) {
+    worker *w = cl->w;
+    const engine_config *cfg = w->sh->cfg;
+    char err[512];
+    conn *c = calloc(1, sizeof *c);
+    if (!c) goto oom;
+    c->fd = -1;
+    c->node = node;
+    c->ep = *ep;
+    c->cl = cl;
+    uint32_t cap = 1;
+    while (cap < 2 * cfg->pipeline + 2) cap *= 2;
+    c->pend = malloc(cap * sizeof *c->pend);
+    if (!c->pend || resp_reader_init(&c->rd) != 0) goto oom;
+    c->pmask = cap - 1;
+    c->fd = net_connect_fd(cfg, ep, err, sizeof err);
+    if (c->fd < 0) {
+        if (!w->failed) {
+            w->failed = 1;
+            snprintf(w->err, sizeof w->err, "%s", err);
+            atomic_store(&w->sh->abort, 1);
+        }
+        goto drop;
+    }
+    if (ev_set(w->loop, c->fd, EV_READABLE, on_event, c) != 0) {
+        fail(w, "event loop error on %s:%d%s", ep->host, ep->port, "");
+        goto drop;
+    }
+    return c;
+oom:
+    fail(w, "out of memory connecting to %s:%d%s", ep->host, ep->port, "");
+drop:
+    if (c) {
+        if (c->fd >= 0) close(c->fd);
+        resp_reader_free(&c->rd);
+        free(c->pend);
+        free(c);
+    }
+    return NULL;
+}
+
+static void conn_free(worker *w, conn *c) {
+    if (!c) return;
+    ev_del(w->loop, c->fd);
+    close(c->fd);
+    resp_reader_free(&c->rd);
+    free(c->iov);
+    free(c->pend);
+    free(c);
+}
+
+static conn *cluster_conn(client *cl, int node) {
+    if (!cl->by_node[node]) cl->by_node[node] = conn_open(cl, &cl->w->map->nodes[node], node);
+    return cl->by_node[node];
+}
+
+/* ---- batches ---- */
+
+static conn *route(client *cl, uint32_t i) {
+    if (cl->fixed) return cl->fixed;
+    const workload_template *t = cl->w->sh->tpl;
+    slot_map *m = cl->w->map;
+    int node;
+    if (t->key_off >= 0) {
+        const char *key = cl->batch + (size_t)i * t->len + (size_t)t->key_off;
+        node = m->owner[key_hash_slot(key, t->key_len)];
+        if (node == SLOT_UNKNOWN) node = 0; /* the server will redirect us */
+    } else {
+        node = (int)(i % (uint32_t)m->nnodes); /* keyless (PING): spread over nodes */
+    }
+    return cluster_conn(cl, node);
+}
+
+static void client_finish(client *cl) {
+    if (!cl->done) {
+        cl->done = 1;
+        cl->w->active--;
+    }
+}
+
+static void client_send_batch(client *cl) {
+    worker *w = cl->w;
+    run_shared *sh = w->sh;
+    const workload_template *t = sh->tpl;
+    uint64_t now = engine_now_ns();
+    if ((sh->stop_ns && now >= sh->stop_ns) || atomic_load_explicit(&sh->abort, memory_order_relaxed)) {
+        client_finish(cl);
+        return;
+    }
+    uint32_t n = (uint32_t)sh->cfg->pipeline;
+    cl->measured = now >= sh->measure_ns;
+    if (sh->target && cl->measured) {
+        uint64_t first = atomic_fetch_add_explicit(&sh->claimed, n, memory_order_relaxed);
+        if (first >= sh->target) {
+            client_finish(cl);
+            return;
+        }
+        if (sh->target - first < n) n = (uint32_t)(sh->target - first);
+    }
+    uint64_t keyspace = sh->cfg->keyspace;
+    for (uint32_t i = 0; i < n; i++) {
+        char *req = cl->batch + (size_t)i * t->len;
+        uint64_t v = 0;
+        for (int k = 0; k < t->nrandoms; k++) {
+            if (t->rand_fresh[k]) v = rng_below(&cl->rng, keyspace);
+            workload_put_digits(req + t->rand_pos[k], v);
+        }
+        cl->redirected[i] = 0;
+        conn *c = route(cl, i);
+        if (!c || conn_queue(c, req, t->len) != 0) {
+            if (c) fail(w, "out of memory queueing for %s:%d%s", c->ep.host, c->ep.port, "");
+            return;
+        }
+        conn_expect(c, i);
+    }
+    cl->outstanding = n;
+    cl->batch_ns = now;
+    if (cl->fixed) {
+        cl->fixed->last_ns = now;
+        conn_flush(cl->fixed);
+        return;
+    }
+    for (int k = 0; k < w->map->nnodes; k++) {
+        conn *c = cl->by_node[k];
+        if (c && c->niov) {
+            c->last_ns = now;
+            conn_flush(c);
+        }
+    }
+}
+
+/* ---- replies ---- */
+
+static void follow_redirect(conn *from, uint32_t idx, reply_kind kind) {
+    client *cl = from->cl;
+    worker *w = cl->w;
+    const resp_redirect *r = &from->rd.redirect;
+    const char *host = r->host[0] ? r->host : from->ep.host;
+    int node = slot_map_node(w->map, host, r->port);
+    if (node < 0) {
+        fail(w, "too many cluster nodes after a redirect to %s:%d%s", host, r->port, "");
+        return;
+    }
+    if (kind == REPLY_MOVED) w->map->owner[r->slot] = (uint16_t)node;
+    conn *to = cluster_conn(cl, node);
+    if (!to) return;
+    if (kind == REPLY_ASK) {
+        if (conn_queue(to, ASKING_CMD, sizeof ASKING_CMD - 1) != 0) goto oom;
+        conn_expect(to, ASKING_MARK);
+    }
+    const workload_template *t = w->sh->tpl;
+    if (conn_queue(to, cl->batch + (size_t)idx * t->len, t->len) != 0) goto oom;
+    conn_expect(to, idx);
+    to->last_ns = engine_now_ns();
+    conn_flush(to);
+    return;
+oom:
+    fail(w, "out of memory re-sending to %s:%d%s", host, r->port, "");
+}
+
+static void on_reply(conn *c, reply_kind kind) {
+    client *cl = c->cl;
+    worker *w = cl->w;
+    if (c->pcount == 0) {
+        fail(w, "unexpected reply from %s:%d: %s", c->ep.host, c->ep.port, c->rd.error);
+        return;
+    }
+    uint32_t idx = c->pend[c->phead];
+    c->phead = (c->phead + 1) & c->pmask;
+    c->pcount--;
+    if (idx == ASKING_MARK) return; /* ASKING's +OK; its command's reply follows */
+    if ((kind == REPLY_MOVED || kind == REPLY_ASK) && !cl->fixed && cl->redirected[idx] < MAX_REDIRECTS) {
+        cl->redirected[idx]++;
+        if (cl->measured) w->redirects++;
+        follow_redirect(c, idx, kind);
+        return;
+    }
+    uint64_t now = engine_now_ns();
+    if (cl->measured) {
+        histogram_record(&w->hist, now - cl->batch_ns);
+        if (kind == REPLY_OK)
+            w->ok++;
+        else
+            w->errors++;
+        w->last_done_ns = now;
+    }
+    if (--cl->outstanding == 0) client_send_batch(cl);
+}
+
+static void conn_read(conn *c) {
+    worker *w = c->cl->w;
+    ssize_t n = read(c->fd, w->rbuf, READ_BUF_SIZE);
+    if (n == 0) {
+        fail(w, "connection to %s:%d closed by the server%s", c->ep.host, c->ep.port, "");
+        return;
+    }
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+        fail(w, "read from %s:%d failed: %s", c->ep.host, c->ep.port, strerror(errno));
+        return;
+    }
+    c->last_ns = engine_now_ns();
+    if (resp_reader_feed(&c->rd, w->rbuf, (size_t)n) != 0) {
+        fail(w, "out of memory reading from %s:%d%s", c->ep.host, c->ep.port, "");
+        return;
+    }
+    reply_kind kind;
+    int rc;
+    while (!w->failed && (rc = resp_reader_next(&c->rd, &kind)) == 1) on_reply(c, kind);
+    if (!w->failed && rc < 0) fail(w, "protocol error from %s:%d: %s", c->ep.host, c->ep.port, c->rd.error);
+}
+
+static void on_event(ev_loop *loop, int fd, void *data, int mask) {
+    (void)loop;
+    (void)fd;
+    conn *c = data;
+    if (c->cl->w->failed) return;
+    if (mask & EV_WRITABLE) conn_flush(c);
+    if ((mask & EV_READABLE) && !c->cl->w->failed) conn_read(c);
+}
+
+/* ---- the worker ---- */
+
+static const engine_endpoint *client_target(worker *w, uint64_t global) {
+    run_shared *sh = w->sh;
+    if (sh->is_write || sh->nreplicas == 0) return &sh->primary;
+    switch (sh->cfg->read_from) {
+    case READ_FROM_REPLICAS:
+        return &sh->replicas[global % (uint64_t)sh->nreplicas];
+    case READ_FROM_ANY: {
+        uint64_t k = global % (uint64_t)(sh->nreplicas + 1);
+        return k == 0 ? &sh->primary : &sh->replicas[k - 1];
+    }
+    default:
+        return &sh->primary;
+    }
+}
+
+int worker_connect(worker *w, uint64_t seed) {
+    run_shared *sh = w->sh;
+    const engine_config *cfg = sh->cfg;
+    histogram_init(&w->hist);
+    w->ok = w->errors = w->redirects = w->last_done_ns = 0;
+    w->loop = ev_create();
+    w->rbuf = malloc(READ_BUF_SIZE);
+    w->clients = calloc((size_t)w->nclients, sizeof *w->clients);
+    if (!w->loop || !w->rbuf || !w->clients) {
+        snprintf(w->err, sizeof w->err, "out of memory starting worker %d", w->id);
+        w->failed = 1;
+        return -1;
+    }
+    if (cfg->mode == ENGINE_CLUSTER) {
+        w->map = malloc(sizeof *w->map);
+        if (!w->map) {
+            snprintf(w->err, sizeof w->err, "out of memory starting worker %d", w->id);
+            w->failed = 1;
+            return -1;
+        }
+        memcpy(w->map, sh->map, sizeof *w->map);
+    }
+    const workload_template *t = sh->tpl;
+    for (int i = 0; i < w->nclients && !w->failed; i++) {
+        client *cl = &w->clients[i];
+        cl->w = w;
+        cl->rng = seed ^ (0x9E3779B97F4A7C15ULL * (w->first_client + (uint64_t)i + 1));
+        if (!cl->rng) cl->rng = 1;
+        cl->batch = malloc(cfg->pipeline * t->len);
+        cl->redirected = calloc(cfg->pipeline, 1);
+        if (!cl->batch || !cl->redirected) {
+            snprintf(w->err, sizeof w->err, "out of memory for the batch buffers (-P %llu x %zu bytes)",
+                     (unsigned long long)cfg->pipeline, t->len);
+            w->failed = 1;
+            return -1;
+        }
+        for (uint64_t k = 0; k < cfg->pipeline; k++) memcpy(cl->batch + k * t->len, t->bytes, t->len);
+        if (cfg->mode == ENGINE_CLUSTER) {
+            cl->by_node = calloc(NET_MAX_NODES, sizeof *cl->by_node);
+            if (!cl->by_node) {
+                snprintf(w->err, sizeof w->err, "out of memory starting worker %d", w->id);
+                w->failed = 1;
+                return -1;
+            }
+            for (int k = 0; k < w->map->nnodes && !w->failed; k++) cluster_conn(cl, k);
+        } else {
+            cl->fixed = conn_open(cl, client_target(w, w->first_client + (uint64_t)i), 0);
+        }
+    }
+    return w->failed ? -1 : 0;
+}
+
+static void check_timeouts(worker *w, uint64_t now) {
+    uint64_t limit = (uint64_t)(w->sh->cfg->timeout_s * 1e9);
+    for (int i = 0; i < w->nclients; i++) {
+        client *cl = &w->clients[i];
+        int n = cl->fixed ? 1 : w->map->nnodes;
+        for (int k = 0; k < n; k++) {
+            conn *c = cl->fixed ? cl->fixed : cl->by_node[k];
+            if (c && c->pcount && now - c->last_ns > limit) {
+                char secs[32];
+                snprintf(secs, sizeof secs, "%.1f", w->sh->cfg->timeout_s);
+                fail(w, "no reply from %s:%d within %ss (--timeout)", c->ep.host, c->ep.port, secs);
+                return;
+            }
+        }
+    }
+}
+
+void worker_run(worker *w) {
+    w->active = w->nclients;
+    for (int i = 0; i < w->nclients && !w->failed; i++) client_send_batch(&w->clients[i]);
+    uint64_t next_check = engine_now_ns() + TIMEOUT_CHECK_NS;
+    while (w->active > 0 && !w->failed) {
+        if (atomic_load_explicit(&w->sh->abort, memory_order_relaxed)) break;
+        if (ev_poll(w->loop, 100) < 0) {
+            snprintf(w->err, sizeof w->err, "event loop failed: %s", strerror(errno));
+            w->failed = 1;
+            atomic_store(&w->sh->abort, 1);
+            break;
+        }
+        uint64_t now = engine_now_ns();
+        if (now >= next_check) {
+            check_timeouts(w, now);
+            next_check = now + TIMEOUT_CHECK_NS;
+        }
+    }
+}
+
+void worker_close(worker *w) {
+    for (int i = 0; w->clients && i < w->nclients; i++) {
+        client *cl = &w->clients[i];
+        conn_free(w, cl->fixed);
+        if (cl->by_node)
+            for (int k = 0; k < NET_MAX_NODES; k++) conn_free(w, cl->by_node[k]);
+        free(cl->by_node);
+        free(cl->batch);
+        free(cl->redirected);
+    }
+    free(w->clients);
+    w->clients = NULL;
+    free(w->map);
+    w->map = NULL;
+    free(w->rbuf);
+    w->rbuf = NULL;
+    ev_free(w->loop);
+    w->loop = NULL;
+}

@@ -1,0 +1,210 @@
+/* Run orchestration: topology discovery, one thread per worker per test, results. */
+#include "engine/engine.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/net.h"
+#include "engine/worker.h"
+#include "engine/workload.h"
+
+const char *engine_mode_name(engine_mode m) {
+    switch (m) {
+    case ENGINE_CLUSTER:
+        return "cluster";
+    case ENGINE_REPLICATION:
+        return "replication";
+    default:
+        return "standalone";
+    }
+}
+
+/* The start line: workers report connected, then wait until the main thread has set
+ * the clock and says go (a condition variable, so a thread that failed to start
+ * cannot leave the others waiting as a barrier would). */
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t ready;
+    int go;
+} gate;
+
+typedef struct thread_arg {
+    worker w;
+    gate *g;
+    uint64_t seed;
+} thread_arg;
+
+static void *thread_main(void *p) {
+    thread_arg *a = p;
+    worker_connect(&a->w, a->seed);
+    pthread_mutex_lock(&a->g->mu);
+    a->g->ready++;
+    pthread_cond_broadcast(&a->g->cv);
+    while (!a->g->go) pthread_cond_wait(&a->g->cv, &a->g->mu);
+    pthread_mutex_unlock(&a->g->mu);
+    if (!atomic_load(&a->w.sh->abort)) worker_run(&a->w);
+    worker_close(&a->w);
+    return NULL;
+}
+
+/* Runs one test on every thread; fills out. 0, or -1 when a worker failed (err set). */
+static int run_test(const engine_config *cfg, run_shared *sh, engine_test_result *out, char *err, size_t errlen) {
+    uint64_t nthreads = cfg->threads < cfg->clients ? cfg->threads : cfg->clients;
+    thread_arg *args = calloc(nthreads, sizeof *args);
+    pthread_t *tids = calloc(nthreads, sizeof *tids);
+    if (!args || !tids) {
+        free(args);
+        free(tids);
+        snprintf(err, errlen, "out of memory starting %llu threads", (unsigned long long)nthreads);
+        return -1;
+    }
+    gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    uint64_t seed = cfg->seed_rng ? cfg->seed_rng : engine_now_ns() ^ ((uint64_t)time(NULL) << 20);
+    uint64_t first = 0, started = 0;
+    for (uint64_t i = 0; i < nthreads; i++) {
+        thread_arg *a = &args[i];
+        a->w.id = (int)i;
+        a->w.sh = sh;
+        a->w.nclients = (int)(cfg->clients / nthreads + (i < cfg->clients % nthreads));
+        a->w.first_client = first;
+        first += (uint64_t)a->w.nclients;
+        a->g = &g;
+        a->seed = seed + i * 0x632BE59BD9B4E019ULL;
+        if (pthread_create(&tids[i], NULL, thread_main, a) != 0) {
+            a->w.failed = 1;
+            snprintf(a->w.err, sizeof a->w.err, "cannot start thread %llu", (unsigned long long)i);
+            atomic_store(&sh->abort, 1);
+            break;
+        }
+        started++;
+    }
+    pthread_mutex_lock(&g.mu);
+    while (g.ready < started) pthread_cond_wait(&g.cv, &g.mu);
+    sh->start_ns = engine_now_ns();
+    sh->measure_ns = sh->start_ns + (uint64_t)(cfg->warmup_s * 1e9);
+    sh->stop_ns = cfg->duration_s > 0 ? sh->measure_ns + (uint64_t)(cfg->duration_s * 1e9) : 0;
+    g.go = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    for (uint64_t i = 0; i < started; i++) pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&g.mu);
+    pthread_cond_destroy(&g.cv);
+
+    uint64_t last = 0;
+    int rc = 0;
+    for (uint64_t i = 0; i < nthreads; i++) {
+        worker *w = &args[i].w;
+        if (i < started) histogram_merge(&out->hist, &w->hist);
+        out->requests += w->ok + w->errors;
+        out->errors += w->errors;
+        out->redirects += w->redirects;
+        if (w->last_done_ns > last) last = w->last_done_ns;
+        if (w->failed && rc == 0) {
+            snprintf(err, errlen, "%s", w->err);
+            rc = -1;
+        }
+    }
+    if (rc == 0 && atomic_load(&sh->abort)) {
+        snprintf(err, errlen, "run aborted");
+        rc = -1;
+    }
+    out->elapsed_ns = last > sh->measure_ns ? last - sh->measure_ns : 0;
+    out->rps = out->elapsed_ns ? (double)out->requests * 1e9 / (double)out->elapsed_ns : 0.0;
+    free(args);
+    free(tids);
+    return rc;
+}
+
+static void utc_timestamp(char *buf, size_t len) {
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(buf, len, "%Y%m%d-%H%M%S", &tm);
+}
+
+/* Discovers the topology into sh (and *map). 0, or -1 with err. */
+static int discover(const engine_config *cfg, run_shared *sh, slot_map **map, engine_endpoint *replicas, char *err,
+                    size_t errlen) {
+    if (cfg->mode == ENGINE_REPLICATION) {
+        int n = 0;
+        if (net_replication_discover(cfg, &sh->primary, replicas, &n, err, errlen) != 0) return -1;
+        sh->replicas = replicas;
+        sh->nreplicas = n;
+        return 0;
+    }
+    sh->primary = cfg->seed;
+    void *ctx = net_connect(cfg, &cfg->seed, err, errlen);
+    if (!ctx) return -1;
+    int rc = 0;
+    if (cfg->mode == ENGINE_CLUSTER) {
+        *map = malloc(sizeof **map);
+        rc = *map ? net_cluster_discover(ctx, &cfg->seed, *map, err, errlen) : -1;
+        sh->map = *map;
+    }
+    net_close(ctx);
+    return rc;
+}
+
+int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t errlen) {
+    memset(res, 0, sizeof *res);
+    utc_timestamp(res->timestamp, sizeof res->timestamp);
+    res->tests = calloc((size_t)cfg->ntests, sizeof *res->tests);
+    engine_endpoint *replicas = calloc(ENGINE_MAX_REPLICAS, sizeof *replicas);
+    slot_map *map = NULL;
+    if (!res->tests || !replicas) {
+        free(replicas);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    run_shared sh0 = {0};
+    if (discover(cfg, &sh0, &map, replicas, err, errlen) != 0) {
+        free(map);
+        free(replicas);
+        return -1;
+    }
+    int rc = 0;
+    for (int k = 0; k < cfg->ntests; k++) {
+        const workload_test *test = &workload_tests[cfg->tests[k]];
+        workload_template tpl;
+        if (workload_template_build(&tpl, test, cfg->mode == ENGINE_CLUSTER, cfg->datasize, err, errlen) != 0) {
+            rc = -1;
+            break;
+        }
+        run_shared sh = sh0;
+        sh.cfg = cfg;
+        sh.tpl = &tpl;
+        sh.is_write = test->is_write;
+        sh.target = cfg->duration_s > 0 ? 0 : cfg->requests;
+        atomic_init(&sh.claimed, 0);
+        atomic_init(&sh.abort, 0);
+        engine_test_result *out = &res->tests[res->ntests];
+        out->name = test->label;
+        histogram_init(&out->hist);
+        int trc = run_test(cfg, &sh, out, err, errlen);
+        workload_template_free(&tpl);
+        if (trc != 0) {
+            if (res->ntests == 0 && out->requests == 0) {
+                rc = -1; /* nothing measured at all */
+            } else {
+                if (out->requests > 0) res->ntests++;
+                res->partial = 1;
+                snprintf(res->error, sizeof res->error, "%s", err);
+                rc = 1;
+            }
+            break;
+        }
+        res->ntests++;
+    }
+    free(map);
+    free(replicas);
+    return rc;
+}
+
+void engine_results_free(engine_results *res) {
+    free(res->tests);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,64 @@
+/* engine/worker: one thread's share of a test (internal to the engine module).
+ *
+ * engine.c owns the threads and the barriers; client.c owns everything a worker does
+ * in between: connect its clients, drive them on its event loop, tally the results. */
+#ifndef VB_ENGINE_WORKER_H
+#define VB_ENGINE_WORKER_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/ev.h"
+#include "engine/histogram.h"
+#include "engine/net.h"
+#include "engine/workload.h"
+
+/* What every worker of one test shares (read-only during the test except the atomics). */
+typedef struct run_shared {
+    const engine_config *cfg;
+    const workload_template *tpl;
+    int is_write;
+    _Atomic uint64_t claimed;   /* requests handed out so far (-n mode) */
+    uint64_t target;            /* -n; 0 in duration mode */
+    uint64_t start_ns;          /* load starts */
+    uint64_t measure_ns;        /* measurement starts (after warm-up) */
+    uint64_t stop_ns;           /* duration mode: no new batch after this (0: -n mode) */
+    atomic_int abort;           /* a worker failed: everyone stops */
+    /* topology */
+    const slot_map *map;        /* cluster mode: initial slot map */
+    engine_endpoint primary;    /* standalone/replication: the (primary) server */
+    const engine_endpoint *replicas;
+    int nreplicas;
+} run_shared;
+
+struct client;
+
+typedef struct worker {
+    int id;
+    run_shared *sh;
+    ev_loop *loop;
+    struct client *clients;
+    int nclients;
+    uint64_t first_client;  /* global index of clients[0] (spreads reads over replicas) */
+    int active;             /* clients still issuing batches */
+    slot_map *map;          /* cluster mode: this worker's copy, updated by MOVED */
+    char *rbuf;             /* read buffer shared by the worker's connections */
+    /* results */
+    histogram hist;
+    uint64_t ok, errors, redirects;
+    uint64_t last_done_ns;
+    int failed;
+    char err[512];
+} worker;
+
+/* Connects the worker's clients for the test in w->sh. 0, or -1 with w->err set. */
+int worker_connect(worker *w, uint64_t seed);
+/* Drives the clients until the test is done, the worker fails or sh->abort is set. */
+void worker_run(worker *w);
+/* Closes connections and frees everything worker_connect made (results stay). */
+void worker_close(worker *w);
+
+uint64_t engine_now_ns(void);
+
+#endif
