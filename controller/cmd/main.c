@@ -4,7 +4,10 @@
 
 #include "cmd/commands.h"
 
+int cmd_run(int argc, char **argv);
+
 const command commands[] = {
+    {"run", "run a pipelined load against Valkey and print rps and latency", cmd_run},
     {NULL, NULL, NULL},
 };
 

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 static struct timeval timeout_tv(const engine_config *cfg) {
     double t = cfg->timeout_s > 0 ? cfg->timeout_s : 10;
@@ -213,7 +215,7 @@ int net_cluster_discover(void *ctx, const engine_endpoint *ep, slot_map *m, char
         return -1;
     }
     char state[32] = "", ok[32] = "?";
-    if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_VERB) {
+    if (r->type == REDIS_REPLY_STRING) {
         info_field(r->str, "cluster_state", state, sizeof state);
         info_field(r->str, "cluster_slots_ok", ok, sizeof ok);
     }
@@ -248,7 +250,7 @@ int net_cluster_discover(void *ctx, const engine_endpoint *ep, slot_map *m, char
 static int info_replication(redisContext *c, const engine_endpoint *ep, char **text, char *err, size_t errlen) {
     redisReply *r = redisCommand(c, "INFO replication");
     if (reply_problem(c, r, ep, "INFO replication", err, errlen) != 0) return -1;
-    *text = strdup(r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_VERB ? r->str : "");
+    *text = strdup(r->type == REDIS_REPLY_STRING ? r->str : "");
     freeReplyObject(r);
     return *text ? 0 : -1;
 }

@@ -20,7 +20,7 @@ const workload_test workload_tests[] = {
     {"ping", "PING", 0, "PING", NULL},
     {"set", "SET", 1, "SET key:%r %v", NULL},
     {"get", "GET", 0, "GET key:%r", NULL},
-    {"incr", "INCR", 1, "INCR key:%r", NULL},
+    {"incr", "INCR", 1, "INCR counter:%r", NULL},
     {"lpush", "LPUSH", 1, "LPUSH list:%r %v", NULL},
     {"rpush", "RPUSH", 1, "RPUSH list:%r %v", NULL},
     {"lpop", "LPOP", 1, "LPOP list:%r", NULL},

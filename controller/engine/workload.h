@@ -8,8 +8,9 @@
  *   %v  (a whole argument) is the -d byte value.
  * A format starting with '!' is sent inline as written (e.g. PING_INLINE).
  * The first argument after the command name is the key a cluster request is routed by.
- * Keys of different types use different prefixes (key:, list:, set:, hash:) so that a
- * run of several tests never hits WRONGTYPE. */
+ * Keys of different types use different prefixes (key:, counter: as in redis-benchmark,
+ * list:, set:, hash:) so that a run of several tests never hits WRONGTYPE or "not an
+ * integer". */
 #ifndef VB_ENGINE_WORKLOAD_H
 #define VB_ENGINE_WORKLOAD_H
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Server-side checks for the engine's integration tests (reads DIR/topology.json).
+
+  vbcheck.py sum DIR PATTERN          sum of the integer values of keys matching PATTERN on every primary
+  vbcheck.py count DIR PATTERN        number of keys matching PATTERN over every primary
+  vbcheck.py calls DIR COMMAND        per primary: calls of COMMAND from INFO commandstats, space-separated
+  vbcheck.py json-get FILE FIELD...   print fields of the first/only test of a JSON document (x.y paths)
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.environ.get("VB_HARNESS", os.path.join(os.path.dirname(__file__), "..", "harness")))
+from valkey_topology import resp_command  # noqa: E402
+
+
+def primaries(d):
+    with open(os.path.join(d, "topology.json")) as f:
+        topo = json.load(f)
+    password = None
+    pf = os.environ.get("VB_PASSWORD_FILE")
+    if pf:
+        with open(pf) as f:
+            password = f.read().strip()
+    return [n for n in topo["nodes"] if n["role"] == "primary"], password
+
+
+def keys(n, pattern, password):
+    cursor, out = "0", []
+    while True:
+        cursor, batch = resp_command(n["host"], n["port"], "SCAN", cursor, "MATCH", pattern, "COUNT", 1000,
+                                     password=password)
+        out += batch
+        if cursor == "0":
+            return out
+
+
+def main():
+    cmd = sys.argv[1]
+    if cmd == "json-get":
+        with open(sys.argv[2]) as f:
+            doc = json.load(f)
+        vals = []
+        for path in sys.argv[3:]:
+            v = doc
+            for part in path.split("."):
+                v = v[int(part)] if isinstance(v, list) else v[part]
+            vals.append(str(v).lower() if isinstance(v, bool) else str(v))
+        print(" ".join(vals))
+        return
+    nodes, password = primaries(sys.argv[2])
+    if cmd == "sum":
+        total = 0
+        for n in nodes:
+            for k in keys(n, sys.argv[3], password):
+                total += int(resp_command(n["host"], n["port"], "GET", k, password=password))
+        print(total)
+    elif cmd == "count":
+        print(sum(len(keys(n, sys.argv[3], password)) for n in nodes))
+    elif cmd == "calls":
+        out = []
+        for n in nodes:
+            info = resp_command(n["host"], n["port"], "INFO", "commandstats", password=password)
+            calls = 0
+            for line in info.splitlines():
+                if line.startswith("cmdstat_%s:" % sys.argv[3].lower()):
+                    calls = int(line.split("calls=")[1].split(",")[0])
+            out.append(str(calls))
+        print(" ".join(out))
+    else:
+        sys.exit("vbcheck: unknown command %s" % cmd)
+
+
+if __name__ == "__main__":
+    main()
