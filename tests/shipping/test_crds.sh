@@ -8,6 +8,7 @@ $check crds crds/*.yaml
 for f in crds/*.yaml; do $check self-test "$f"; done
 samples=(config/samples/*.yaml)
 [ -d config/argocd/samples ] && samples+=(config/argocd/samples/*.yaml)
+samples+=(config/argocd/health/valkeybench.io/*/testdata/*.yaml)
 $check objects crds "${samples[@]}"
 # The checker must refuse an invalid object, too.
 bad="$(mktemp)"; trap 'rm -f "$bad"' EXIT
