@@ -1,4 +1,4 @@
-/* Unit tests for operator/report: the seed's results.csv rows and side-by-side table. */
+/* Unit tests for operator/bench_report: the seed's results.csv rows and side-by-side table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "operator/report.h"
+#include "operator/bench_report.h"
 
 static const char *CLUSTER =
     "{\"metadata\":{\"name\":\"cluster-bench\",\"namespace\":\"bench\"},"
@@ -41,10 +41,10 @@ static char *capture(int (*fn)(FILE *, const json_t *, const json_t *), const js
 }
 
 static char err[256];
-static int csv_h(FILE *f, const json_t *a, const json_t *b) { (void)b; return report_csv(f, a, true, err, sizeof err); }
-static int csv_n(FILE *f, const json_t *a, const json_t *b) { (void)b; return report_csv(f, a, false, err, sizeof err); }
-static int cmp(FILE *f, const json_t *a, const json_t *b) { return report_compare(f, a, b, err, sizeof err); }
-static int tab(FILE *f, const json_t *a, const json_t *b) { (void)b; return report_table(f, a, err, sizeof err); }
+static int csv_h(FILE *f, const json_t *a, const json_t *b) { (void)b; return bench_report_csv(f, a, true, err, sizeof err); }
+static int csv_n(FILE *f, const json_t *a, const json_t *b) { (void)b; return bench_report_csv(f, a, false, err, sizeof err); }
+static int cmp(FILE *f, const json_t *a, const json_t *b) { return bench_report_compare(f, a, b, err, sizeof err); }
+static int tab(FILE *f, const json_t *a, const json_t *b) { (void)b; return bench_report_table(f, a, err, sizeof err); }
 
 static void test_csv(void **state) {
     (void)state;
@@ -52,7 +52,7 @@ static void test_csv(void **state) {
     int rc;
     char *out = capture(csv_h, c, NULL, &rc);
     assert_int_equal(rc, 3);
-    assert_string_equal(out, REPORT_CSV_HEADER "\n"
+    assert_string_equal(out, BENCH_REPORT_CSV_HEADER "\n"
                              "cluster,cluster,SET,1000000,0.567,50,16,256,20260522-231743\n"
                              "cluster,cluster,GET,1000000,0.375,50,16,256,20260522-231743\n"
                              "cluster,cluster,INCR,1000000,0.495,50,16,256,20260522-231743\n");

@@ -1,5 +1,5 @@
-/* operator/report: see report.h. */
-#include "operator/report.h"
+/* operator/bench_report: see bench_report.h. */
+#include "operator/bench_report.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -52,14 +52,14 @@ static const char *mode_of(const json_t *bench) {
     return m ? m : "cluster";
 }
 
-int report_csv(FILE *out, const json_t *bench, bool header, char *err, size_t errlen) {
+int bench_report_csv(FILE *out, const json_t *bench, bool header, char *err, size_t errlen) {
     const json_t *results = results_of(bench, err, errlen);
     if (!results) return -1;
     const json_t *w = at(bench, "spec", "workload");
     const char *workload = str_at(bench, "spec.workloadName");
     char ts[32];
     csv_timestamp(str_at(bench, "status.completionTime"), ts, sizeof ts);
-    if (header) fprintf(out, "%s\n", REPORT_CSV_HEADER);
+    if (header) fprintf(out, "%s\n", BENCH_REPORT_CSV_HEADER);
     size_t i;
     json_t *r;
     int rows = 0;
@@ -74,7 +74,7 @@ int report_csv(FILE *out, const json_t *bench, bool header, char *err, size_t er
     return rows;
 }
 
-int report_table(FILE *out, const json_t *bench, char *err, size_t errlen) {
+int bench_report_table(FILE *out, const json_t *bench, char *err, size_t errlen) {
     const json_t *results = results_of(bench, err, errlen);
     if (!results) return -1;
     const char *ns = str_at(bench, "metadata.namespace"), *run = str_at(bench, "status.runID");
@@ -156,7 +156,7 @@ static void label(const json_t *bench, char *out, size_t cap) {
              int_or(at(bench, "spec", "runners"), 1), int_or(at(bench, "spec", "runners"), 1) == 1 ? "" : "s");
 }
 
-int report_compare(FILE *out, const json_t *a, const json_t *b, char *err, size_t errlen) {
+int bench_report_compare(FILE *out, const json_t *a, const json_t *b, char *err, size_t errlen) {
     const json_t *ra = results_of(a, err, errlen), *rb = ra ? results_of(b, err, errlen) : NULL;
     if (!ra || !rb) return -1;
     char la[300], lb[300];
