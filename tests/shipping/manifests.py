@@ -138,6 +138,30 @@ def check_deployment(dep, replicas, errors):
         errors.append(f"{where}: VB_RUNNER_IMAGE {env.get('VB_RUNNER_IMAGE')} != image {c.get('image')}")
 
 
+def check_nodepool(pool, zones, errors):
+    """On-demand arm64 r7g.large in the given zones, tainted, and never disrupting a benchmark."""
+    where = f"NodePool/{pool['metadata']['name']}"
+    if pool.get("apiVersion") != "karpenter.sh/v1":
+        errors.append(f"{where}: apiVersion must be karpenter.sh/v1")
+    spec = pool["spec"]["template"]["spec"]
+    req = {r["key"]: (r["operator"], r["values"]) for r in spec.get("requirements", [])}
+    want = {"karpenter.sh/capacity-type": ["on-demand"], "kubernetes.io/arch": ["arm64"]}
+    if zones:
+        want["topology.kubernetes.io/zone"] = zones
+    for k, v in want.items():
+        if req.get(k) != ("In", v):
+            errors.append(f"{where}: requirement {k} In {v}, got {req.get(k)}")
+    if "r7g.large" not in req.get("node.kubernetes.io/instance-type", ("", []))[1]:
+        errors.append(f"{where}: r7g.large not allowed")
+    if not spec.get("nodeClassRef", {}).get("name"):
+        errors.append(f"{where}: nodeClassRef missing")
+    if not [t for t in spec.get("taints", []) if t.get("effect") == "NoSchedule"]:
+        errors.append(f"{where}: no NoSchedule taint to keep other pods off")
+    d = pool["spec"].get("disruption", {})
+    if d.get("consolidationPolicy") != "WhenEmpty":
+        errors.append(f"{where}: consolidationPolicy must be WhenEmpty (spares running benchmarks)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("y2j")
@@ -146,6 +170,8 @@ def main():
     ap.add_argument("--operator-namespace", default="valkey-bench-system")
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--expect-kind", action="append", default=[])
+    ap.add_argument("--nodepool-zones", default=None,
+                    help="expect a Karpenter NodePool for runners in these zones (comma-separated)")
     ap.add_argument("--crds-dir", default=os.path.join(os.path.dirname(__file__), "../../crds"))
     a = ap.parse_args()
     objs = load(a.y2j, a.file)
@@ -168,6 +194,14 @@ def main():
             errors.append(f"Deployment in namespace {sa_ns}, want {a.operator_namespace}")
         nss = [n for n in a.namespaces.split(",") if n]
         check_rbac(objs, sa, sa_ns, a.operator_namespace, nss, errors)
+    pools = [o for o in objs if o["kind"] == "NodePool"]
+    if a.nodepool_zones is not None:
+        if len(pools) != 1:
+            errors.append(f"want one NodePool, got {len(pools)}")
+        else:
+            check_nodepool(pools[0], [z for z in a.nodepool_zones.split(",") if z], errors)
+    elif pools:
+        errors.append("a NodePool was rendered but not asked for")
     want_crds = {}
     for p in sorted(glob.glob(os.path.join(a.crds_dir, "*.yaml"))):
         for d in load(a.y2j, p):
