@@ -45,13 +45,19 @@ typedef struct kube_status {
     long retry_after_s;   /* Retry-After header on 429/5xx, else 0 */
 } kube_status;
 
+/* A kube_status passed to any call must start zeroed (`kube_status st = {0};`) or cleared:
+ * calls clear it first (dropping old causes) and, on success, leave code = the HTTP status. */
 void kube_status_clear(kube_status *st);
+/* Fills st from a metav1.Status object, e.g. the object of a watch ERROR event (410 Expired). */
+void kube_status_from_json(kube_status *st, json_t *status);
 /* Shorthands for branching on the reason. */
 bool kube_is_not_found(const kube_status *st);
 bool kube_is_conflict(const kube_status *st);       /* 409 reason Conflict */
 bool kube_is_already_exists(const kube_status *st); /* 409 reason AlreadyExists */
 bool kube_is_gone(const kube_status *st);           /* 410 */
 bool kube_is_invalid(const kube_status *st);        /* 422 */
+bool kube_is_forbidden(const kube_status *st);      /* 403 */
+bool kube_is_unauthorized(const kube_status *st);   /* 401 (after one credential refresh) */
 
 typedef struct kube_client kube_client;
 
