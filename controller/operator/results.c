@@ -81,10 +81,11 @@ int results_termination_message(const runner_result *r, char **msg, char **log_l
     return 0;
 }
 
-char *results_error_message(const char *error) {
+char *results_error_message(const char *reason, const char *error) {
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", error ? error : "unknown error");
-    json_t *doc = json_pack("{s:i, s:s}", "v", WIRE_VERSION, "error", buf);
+    json_t *doc = json_pack("{s:i, s:s, s:s}", "v", WIRE_VERSION, "reason", reason ? reason : "RunnerFailed",
+                            "error", buf);
     char *s = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return s;
@@ -187,7 +188,11 @@ static int decode_doc(const char *s, size_t len, runner_result *out, results_msg
             snprintf(err, errlen, "runner error is not a string");
             goto done;
         }
+        const char *reason = json_string_value(json_object_get(doc, "reason"));
+        bool camel = reason && isupper((unsigned char)reason[0]) && strlen(reason) < sizeof info->reason;
+        for (const char *p = reason; camel && *p; p++) camel = isalnum((unsigned char)*p);
         info->kind = RESULTS_MSG_ERROR;
+        snprintf(info->reason, sizeof info->reason, "%s", camel ? reason : "RunnerFailed");
         snprintf(info->error, sizeof info->error, "%s", json_string_value(e));
         rc = 0;
     } else if (log && !from_log) {

@@ -9,7 +9,8 @@
  * runner prints it to its log as ONE line starting with RESULTS_LOG_MARKER and the
  * termination message becomes a pointer {"v":1,"log":<bytes>,"fnv":"<hex>"} that lets
  * the controller find that line in pods/log and check it is the whole, unaltered one.
- * A runner that failed writes {"v":1,"error":"<one line>"}.
+ * A runner that failed writes {"v":1,"reason":"AuthFailed","error":"<one line>"}; the
+ * reason (CamelCase) becomes the benchmark's condition reason.
  *
  * Decoding never trusts its input (fuzzed by tests/fuzz/fuzz_termination_message.c):
  * any malformed, truncated or inconsistent message is -1 with a reason.
@@ -56,6 +57,7 @@ typedef struct results_msg {
     results_msg_kind kind;
     size_t log_bytes;     /* IN_LOG: length of the JSON after the marker */
     uint32_t log_fnv;     /* IN_LOG: FNV-1a of that JSON */
+    char reason[64];      /* ERROR: CamelCase reason, "RunnerFailed" when not given */
     char error[512];      /* ERROR: the runner's message */
 } results_msg;
 
@@ -67,8 +69,9 @@ char *results_encode(const runner_result *r, char *err, size_t errlen);
  * to print on stdout; otherwise *log_line is NULL. Both malloc'd. */
 int results_termination_message(const runner_result *r, char **msg, char **log_line, char *err,
                                 size_t errlen);
-/* {"v":1,"error":...} for a runner that failed (message truncated to fit). malloc'd. */
-char *results_error_message(const char *error);
+/* {"v":1,"reason":...,"error":...} for a runner that failed (message truncated to fit).
+ * reason NULL means "RunnerFailed". malloc'd. */
+char *results_error_message(const char *reason, const char *error);
 
 /* Parses a termination message. Returns 0 with info->kind set (and *out filled for
  * RESULTS_MSG_FULL), or -1 with err filled (not ours, malformed, inconsistent). */

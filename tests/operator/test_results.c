@@ -171,18 +171,22 @@ static void test_decoder_refuses_bad_input(void **state) {
 
 static void test_error_message(void **state) {
     (void)state;
-    char *m = results_error_message("connect to valkey:6379: Connection refused");
+    char *m = results_error_message("TargetUnreachable", "connect to valkey:6379: Connection refused");
     runner_result *out = calloc(1, sizeof *out);
     results_msg info;
     char err[256];
     assert_int_equal(results_decode_message(m, strlen(m), out, &info, err, sizeof err), 0);
     assert_int_equal(info.kind, RESULTS_MSG_ERROR);
     assert_string_equal(info.error, "connect to valkey:6379: Connection refused");
+    assert_string_equal(info.reason, "TargetUnreachable");
     free(m);
+    const char *odd = "{\"v\":1,\"reason\":\"not camel\",\"error\":\"x\"}";
+    assert_int_equal(results_decode_message(odd, strlen(odd), out, &info, err, sizeof err), 0);
+    assert_string_equal(info.reason, "RunnerFailed");
     char big[5000];
     memset(big, 'e', sizeof big - 1);
     big[sizeof big - 1] = '\0';
-    m = results_error_message(big);
+    m = results_error_message(NULL, big);
     assert_true(strlen(m) <= RESULTS_TERMINATION_CAP);
     free(m), free(out);
 }

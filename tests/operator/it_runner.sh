@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# `valkey-bench runner` against a real cluster, as two runner pods would run it: both
+# check the target and then wait for the start annotation (no load before the release),
+# run their share once released, and hand back results the controller's decoder accepts
+# and that match what the server counted. Also: unreachable target and wrong password
+# fail before the release with the right reason; 11 tests' results go to the log.
+set -euo pipefail
+: "${VB_BIN:?}" "${VB_HARNESS:?}" "${VB_SOURCE_DIR:?}"
+CHECK="python3 $VB_SOURCE_DIR/tests/engine/vbcheck.py"
+RES="python3 $VB_SOURCE_DIR/tests/operator/termmsg.py"
+WORK=$(mktemp -d /tmp/vb-runner-test.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    python3 "$VB_HARNESS/valkey_topology.py" stop --dir "$WORK/topo" >/dev/null 2>&1 || true
+    python3 "$VB_HARNESS/valkey_topology.py" stop --dir "$WORK/topo-auth" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+eval "$(python3 "$VB_HARNESS/valkey_topology.py" start --mode cluster --dir "$WORK/topo" --owner-pid $$)"
+mkdir -p "$WORK/podinfo"
+printf 'karpenter.sh/do-not-disrupt="true"\n' >"$WORK/podinfo/annotations"
+
+common=(--mode cluster --host "$VB_HOST" --port "$VB_PORT" --pipeline 16 --data-size 32 --threads 2
+        --keyspace-len 100 --tests incr --runners 2 --start-file "$WORK/podinfo/annotations")
+# 5001 requests over 2 runners: 2501 + 2500; 7 clients: 4 + 3
+"$VB_BIN" runner "${common[@]}" --clients 4 --requests 2501 --runner-index 0 \
+    --termination-log "$WORK/term-0" >"$WORK/log-0" 2>&1 &
+pids+=($!)
+"$VB_BIN" runner "${common[@]}" --clients 3 --requests 2500 --runner-index 1 \
+    --termination-log "$WORK/term-1" >"$WORK/log-1" 2>&1 &
+pids+=($!)
+
+# Both must be waiting, and must not have touched the server.
+for i in $(seq 1 100); do
+    grep -q "waiting for the controller" "$WORK/log-0" 2>/dev/null && grep -q "waiting for the controller" "$WORK/log-1" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q "waiting for the controller" "$WORK/log-0" || fail "runner 0 is not waiting: $(cat "$WORK/log-0")"
+kill -0 "${pids[0]}" && kill -0 "${pids[1]}" || fail "a runner exited before the release"
+[ "$($CHECK count "$WORK/topo" 'counter:*')" -eq 0 ] || fail "load before the release"
+
+# The release, written atomically as the kubelet rewrites downward-API files.
+printf 'karpenter.sh/do-not-disrupt="true"\nvalkeybench.io/start="2026-11-25T01:00:00Z"\n' >"$WORK/podinfo/.new"
+mv "$WORK/podinfo/.new" "$WORK/podinfo/annotations"
+wait "${pids[0]}" || fail "runner 0 failed: $(cat "$WORK/log-0") $(cat "$WORK/term-0" 2>/dev/null)"
+wait "${pids[1]}" || fail "runner 1 failed: $(cat "$WORK/log-1") $(cat "$WORK/term-1" 2>/dev/null)"
+pids=()
+n0=$($RES field "$WORK/term-0" tests.0.n) e0=$($RES field "$WORK/term-0" tests.0.e)
+n1=$($RES field "$WORK/term-1" tests.0.n) e1=$($RES field "$WORK/term-1" tests.0.e)
+[ "$n0" -eq 2501 ] && [ "$n1" -eq 2500 ] || fail "requests $n0 + $n1, want 2501 + 2500"
+[ "$($RES field "$WORK/term-1" runner)" -eq 1 ] || fail "runner index not in the message"
+sum=$($CHECK sum "$WORK/topo" 'counter:*')
+[ "$sum" -eq $((n0 + n1 - e0 - e1)) ] || fail "server counted $sum INCRs, runners report $((n0 + n1 - e0 - e1)) successes"
+[ "$(wc -c <"$WORK/term-0")" -le 4096 ] || fail "termination message over 4096 bytes"
+
+# Eleven tests: the whole results go to the log, a pointer to the termination message.
+"$VB_BIN" runner --mode cluster --host "$VB_HOST" --port "$VB_PORT" --clients 4 --threads 2 --requests 4000 \
+    --keyspace-len 1000 --tests set,get,incr,ping,lpush,rpush,lpop,rpop,sadd,hset,mset --runner-index 0 \
+    --termination-log "$WORK/term-11" >"$WORK/log-11" 2>"$WORK/err-11" || fail "11 tests: $(cat "$WORK/err-11")"
+[ "$(wc -c <"$WORK/term-11")" -le 4096 ] || fail "termination message over 4096 bytes"
+$RES field "$WORK/term-11" log >/dev/null || fail "expected a pointer to the log: $(head -c 300 "$WORK/term-11")"
+[ "$($RES log-tests "$WORK/term-11" "$WORK/log-11")" -eq 11 ] || fail "the log line does not hold 11 tests"
+
+# Unreachable target: fails at once (no waiting), reason TargetUnreachable.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rc=0
+"$VB_BIN" runner --mode standalone --host 127.0.0.1 --port "$port" --clients 1 --threads 1 --requests 10 --tests set \
+    --runner-index 0 --start-file "$WORK/never" --termination-log "$WORK/term-u" >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "unreachable target: exit $rc"
+[ "$($RES field "$WORK/term-u" reason)" = TargetUnreachable ] || fail "unreachable: $(cat "$WORK/term-u")"
+
+# Wrong password: AuthFailed; the password never appears in the message or the log.
+echo 's3cret-pass' >"$WORK/pw"
+eval "$(python3 "$VB_HARNESS/valkey_topology.py" start --mode standalone --dir "$WORK/topo-auth" --owner-pid $$ --password-file "$WORK/pw")"
+rc=0
+VALKEY_PASSWORD=wrong-one "$VB_BIN" runner --mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 \
+    --requests 10 --tests set --runner-index 0 --start-file "$WORK/never" --termination-log "$WORK/term-a" \
+    >"$WORK/log-a" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "wrong password: exit $rc"
+[ "$($RES field "$WORK/term-a" reason)" = AuthFailed ] || fail "wrong password: $(cat "$WORK/term-a")"
+! grep -q wrong-one "$WORK/term-a" "$WORK/log-a" || fail "password leaked"
+rc=0
+"$VB_BIN" runner --mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 \
+    --requests 10 --tests set --runner-index 0 --termination-log "$WORK/term-n" >/dev/null 2>&1 || rc=$?
+[ "$($RES field "$WORK/term-n" reason)" = AuthFailed ] || fail "no password: $(cat "$WORK/term-n")"
+VALKEY_PASSWORD=s3cret-pass "$VB_BIN" runner --mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 \
+    --requests 10 --tests set --runner-index 0 --termination-log "$WORK/term-ok" >/dev/null 2>&1 || fail "right password: $(cat "$WORK/term-ok")"
+[ "$($RES field "$WORK/term-ok" tests.0.n)" -eq 10 ] || fail "right password: $(cat "$WORK/term-ok")"
+echo "ok: runners released together, INCR sum $sum == successes, 11 tests via the log, unreachable and auth failures"
