@@ -1,0 +1,30 @@
+#include <stdio.h>
+
+#include "operator/operator.h"
+
+typedef struct registration {
+    const char *name;
+    operator_register_fn fn;
+} registration;
+
+/* One line per kind, e.g. {"valkeybenchmark", benchmark_controller_register}. */
+static const registration table[] = {
+    {NULL, NULL},
+};
+
+int operator_register_controllers(kube_manager *m, char *err, size_t errlen) {
+    for (const registration *r = table; r->name; r++) {
+        char why[512] = "";
+        if (r->fn(m, why, sizeof why) != 0) {
+            snprintf(err, errlen, "registering controller %s: %s", r->name, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int operator_controller_count(void) {
+    int n = 0;
+    for (const registration *r = table; r->name; r++) n++;
+    return n;
+}
