@@ -328,10 +328,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ---- rendering ---------------------------------------------------------------------
     def _table(self, info, objs, query, meta, tver):
         include = query.get("includeObject") or "Metadata"
-        t = sem.tables.table(info.plural, objs, info.crd_version(), include, meta)
-        if tver and tver != "meta.k8s.io/v1":
-            t["apiVersion"] = tver
-        return t
+        return sem.tables.table(info.plural, objs, info.crd_version(), include, meta,
+                                api_version=tver or "meta.k8s.io/v1")
 
     def _render_list(self, info, items, meta, mode, tver, query):
         if mode == "table" and sem.tables is not None:
