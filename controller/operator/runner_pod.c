@@ -79,10 +79,14 @@ long long runner_share(long long total, int n, int index) {
     return total / n + (index < total % n ? 1 : 0);
 }
 
-static json_t *run_labels(const bench_spec *spec, const char *run_id) {
-    char bench[64];
+/* The labels that select the runners of one attempt of a run: spread and anti-affinity
+ * count only these, so the terminated pods of a failed attempt never block a retry. */
+static json_t *run_labels(const bench_spec *spec, const char *run_id, int attempt) {
+    char bench[64], att[16];
     runner_label_value(spec->name, bench, sizeof bench);
-    return json_pack("{s:s, s:s}", RUNNER_LABEL_BENCHMARK, bench, RUNNER_LABEL_RUN, run_id);
+    snprintf(att, sizeof att, "%d", attempt);
+    return json_pack("{s:s, s:s, s:s}", RUNNER_LABEL_BENCHMARK, bench, RUNNER_LABEL_RUN, run_id,
+                     RUNNER_LABEL_ATTEMPT, att);
 }
 
 static json_t *str_array(const char (*tab)[64], int n) {
@@ -118,10 +122,10 @@ static json_t *node_placement(const bench_spec *spec, json_t *pod_spec) {
 
 /* Never on a node that runs a Valkey pod (they live in another namespace, hence the
  * empty namespaceSelector = all namespaces), nor two runners of the run on one node. */
-static json_t *pod_anti_affinity(const bench_spec *spec, const char *run_id) {
+static json_t *pod_anti_affinity(const bench_spec *spec, const char *run_id, int attempt) {
     return json_pack("{s:[{s:O, s:{}, s:s}, {s:{s:o}, s:s}]}", "requiredDuringSchedulingIgnoredDuringExecution",
                      "labelSelector", spec->avoid_pod_selector, "namespaceSelector", "topologyKey",
-                     "kubernetes.io/hostname", "labelSelector", "matchLabels", run_labels(spec, run_id),
+                     "kubernetes.io/hostname", "labelSelector", "matchLabels", run_labels(spec, run_id, attempt),
                      "topologyKey", "kubernetes.io/hostname");
 }
 
@@ -210,13 +214,11 @@ json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt
         snprintf(err, errlen, "runner index %d outside 0..%d", index, spec->runners - 1);
         return NULL;
     }
-    char name[64], idx[16], att[16];
+    char name[64], idx[16];
     runner_pod_name(spec->name, run_id, attempt, index, name, sizeof name);
     snprintf(idx, sizeof idx, "%d", index);
-    snprintf(att, sizeof att, "%d", attempt);
-    json_t *labels = run_labels(spec, run_id);
+    json_t *labels = run_labels(spec, run_id, attempt);
     json_object_set_new(labels, RUNNER_LABEL_INDEX, json_string(idx));
-    json_object_set_new(labels, RUNNER_LABEL_ATTEMPT, json_string(att));
     json_object_set_new(labels, RUNNER_LABEL_MANAGED_BY, json_string(RUNNER_MANAGED_BY));
     json_object_set_new(labels, "app.kubernetes.io/name", json_string("valkey-bench-runner"));
 
@@ -229,7 +231,7 @@ json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt
         "containers", runner_container(spec, image, index), "tolerations", spec->tolerations, "volumes",
         "name", "podinfo", "downwardAPI", "items", "path", "annotations", "fieldRef", "fieldPath",
         "metadata.annotations", "name", "tmp", "emptyDir");
-    json_t *affinity = json_pack("{s:o}", "podAntiAffinity", pod_anti_affinity(spec, run_id));
+    json_t *affinity = json_pack("{s:o}", "podAntiAffinity", pod_anti_affinity(spec, run_id, attempt));
     json_t *node_aff = node_placement(spec, pod_spec);
     if (node_aff) json_object_set_new(affinity, "nodeAffinity", node_aff);
     json_object_set_new(pod_spec, "affinity", affinity);
@@ -237,7 +239,7 @@ json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt
         json_object_set_new(pod_spec, "topologySpreadConstraints",
                             json_pack("[{s:i, s:s, s:s, s:{s:o}}]", "maxSkew", 1, "topologyKey",
                                       "topology.kubernetes.io/zone", "whenUnsatisfiable", "DoNotSchedule",
-                                      "labelSelector", "matchLabels", run_labels(spec, run_id)));
+                                      "labelSelector", "matchLabels", run_labels(spec, run_id, attempt)));
 
     json_t *pod = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:o, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b, s:b}]}, s:o}", "apiVersion", "v1",

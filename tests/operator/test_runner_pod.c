@@ -272,6 +272,8 @@ static void test_pod_carries_every_property(void **state) {
     assert_true(json_is_object(J(anti, "0.namespaceSelector")));
     assert_string_equal(S(anti, "1.topologyKey"), "kubernetes.io/hostname");
     assert_string_equal(json_string_value(json_object_get(J(anti, "1.labelSelector.matchLabels"), RUNNER_LABEL_RUN)), id);
+    assert_string_equal(json_string_value(json_object_get(J(anti, "1.labelSelector.matchLabels"), RUNNER_LABEL_ATTEMPT)), "0");
+    assert_string_equal(json_string_value(json_object_get(labels, RUNNER_LABEL_ATTEMPT)), "0");
     json_t *tsc = J(spec, "topologySpreadConstraints.0");
     assert_int_equal(json_integer_value(json_object_get(tsc, "maxSkew")), 1);
     assert_string_equal(S(tsc, "topologyKey"), "topology.kubernetes.io/zone");
