@@ -31,15 +31,18 @@ class Kubesim:
         deadline = time.time() + timeout
         while not os.path.exists(os.path.join(self.dir, "ready")):
             if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("kubesim did not start: " + open(
-                    os.path.join(self.dir, "stderr.log")).read())
+                raise RuntimeError("kubesim did not start: " + self._read("stderr.log"))
             time.sleep(0.05)
-        self.url = open(os.path.join(self.dir, "url")).read().strip()
+        self.url = self._read("url")
         self.port = int(self.url.rsplit(":", 1)[1])
-        self.token = open(os.path.join(self.dir, "token")).read().strip()
-        self.admin_token = open(os.path.join(self.dir, "admin-token")).read().strip()
+        self.token = self._read("token")
+        self.admin_token = self._read("admin-token")
         self.kubeconfig = os.path.join(self.dir, "kubeconfig")
         return self
+
+    def _read(self, name):
+        with open(os.path.join(self.dir, name)) as f:
+            return f.read().strip()
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:

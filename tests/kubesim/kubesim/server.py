@@ -466,6 +466,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
     def get_request(self):
         sock, addr = self.socket.accept()
+        # Headers and body go out in separate writes; without NODELAY, Nagle + delayed ACK
+        # stall every response by ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.ssl_context is not None:
             sock = self.ssl_context.wrap_socket(sock, server_side=True,
                                                 do_handshake_on_connect=False)
