@@ -237,6 +237,73 @@ class TestCrud(Base):
         self.assertEqual(self.req("GET", W + "/w-fin")[0], 404)
 
 
+class TestValidation(Base):
+    def setUp(self):
+        self.requires("schema")
+
+    def test_defaults(self):
+        s, o, _ = self.req("POST", W, widget("w-defaults"))
+        self.assertEqual((s, o["spec"]), (201, {"color": "blue", "mode": "cluster", "size": 3}))
+        self.assertNotIn("status", o)
+
+    def test_all_in_one_422(self):
+        s, body, _ = self.req("POST", W, widget("w-all-bad", {
+            "size": 0, "color": "purple", "tags": ["a", "b", "c", "d"],
+            "name": "Too-Long-Name"}))
+        self.assertEqual((s, body["reason"], body["code"]), (422, "Invalid", 422))
+        self.assertEqual(body["details"]["kind"], "Widget")
+        self.assertEqual(body["details"]["group"], "example.com")
+        got = {(c["field"], c["reason"]) for c in body["details"]["causes"]}
+        self.assertEqual(got, {("spec.name", "FieldValueTooLong"),
+                               ("spec.size", "FieldValueInvalid"),
+                               ("spec.tags", "FieldValueTooMany"),
+                               ("spec.color", "FieldValueNotSupported"),
+                               ("spec.mode", "FieldValueRequired")})
+        self.assertEqual(body["details"]["causes"][-1]["field"], "spec.mode")
+        self.assertTrue(body["message"].startswith('Widget.example.com "w-all-bad" is invalid: ['))
+
+    def test_single_messages(self):
+        s, body, _ = self.req("POST", W, widget("w-size-zero", {"mode": "cluster", "size": 0}))
+        self.assertEqual(body["message"], 'Widget.example.com "w-size-zero" is invalid: '
+                         'spec.size: Invalid value: 0: spec.size in body should be greater than '
+                         'or equal to 1')
+        s, body, _ = self.req("POST", W, widget("w-color", {"mode": "cluster",
+                                                            "color": "purple"}))
+        self.assertEqual(body["details"]["causes"], [{
+            "reason": "FieldValueNotSupported", "field": "spec.color",
+            "message": 'Unsupported value: "purple": supported values: "red", "green", "blue"'}])
+
+    def test_unknown_fields_warn_strict_ignore(self):
+        obj = widget("w-unknown", {"mode": "cluster", "foo": 1})
+        obj["metadata"]["bogus"] = "x"
+        obj["extra"] = True
+        s, o, r = self.req("POST", W, obj)
+        self.assertEqual(s, 201)
+        warnings = [v for k, v in r.getheaders() if k == "Warning"]
+        self.assertEqual(warnings, ['299 - "unknown field \\"metadata.bogus\\""',
+                                    '299 - "unknown field \\"extra\\""',
+                                    '299 - "unknown field \\"spec.foo\\""'])
+        self.assertNotIn("foo", o["spec"])
+        obj["metadata"]["name"] = "w-unknown-strict"
+        s, body, _ = self.req("POST", W + "?fieldValidation=Strict", obj)
+        self.assertEqual((s, body["reason"]), (400, "BadRequest"))
+        self.assertEqual(body["message"], 'Widget in version "v1" cannot be handled as a Widget: '
+                         'strict decoding error: unknown field "metadata.bogus", unknown field '
+                         '"extra", unknown field "spec.foo"')
+        obj["metadata"]["name"] = "w-unknown-ignore"
+        s, o, r = self.req("POST", W + "?fieldValidation=Ignore", obj)
+        self.assertEqual((s, r.getheader("Warning")), (201, None))
+
+    def test_status_validation_has_no_status_prefix(self):
+        self.req("POST", W, widget("w-st-val"))
+        s, body, _ = self.req("PATCH", W + "/w-st-val/status", {"status": {"conditions": [
+            {"type": "Ready", "status": "True", "lastTransitionTime": "yesterday"}]}},
+            ctype="application/merge-patch+json")
+        self.assertEqual(s, 422)
+        self.assertEqual(body["details"]["causes"][0]["field"],
+                         "conditions[0].lastTransitionTime")
+
+
 class TestListAndWatch(Base):
     def test_pagination(self):
         for i in range(1, 6):

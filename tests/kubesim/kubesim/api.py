@@ -133,7 +133,9 @@ class Api:
             else:
                 causes = sem.schema.validate(schema, body)
             if causes:
-                raise invalid(info, md.get("name", ""), causes)
+                body = sem.schema.invalid_status(info.kind, info.group, md.get("name", ""),
+                                                 causes)
+                raise ApiError(422, "Invalid", body["message"], body["details"])
         return warnings
 
     def _validate_meta(self, info, obj):
