@@ -339,12 +339,12 @@ static void conn_read(conn *c) {
     worker *w = c->cl->w;
     ssize_t n = read(c->fd, w->rbuf, READ_BUF_SIZE);
     if (n == 0) {
-        fail(w, "connection to %s:%d closed by the server%s", c->ep.host, c->ep.port, "");
+        fail(w, "lost the connection to %s:%d mid-run: closed by the server%s", c->ep.host, c->ep.port, "");
         return;
     }
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-        fail(w, "read from %s:%d failed: %s", c->ep.host, c->ep.port, strerror(errno));
+        fail(w, "lost the connection to %s:%d mid-run: %s", c->ep.host, c->ep.port, strerror(errno));
         return;
     }
     c->last_ns = engine_now_ns();

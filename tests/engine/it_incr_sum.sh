@@ -13,6 +13,16 @@ read -r requests errors <<<"$($CHECK json-get "$WORK/incr.json" tests.0.requests
 [ "$errors" -eq 0 ] || fail "$errors error replies"
 sum=$($CHECK sum "$WORK/topo" 'counter:*')
 [ "$sum" -eq $((requests - errors)) ] || fail "server counters sum to $sum, engine reports $((requests - errors)) successes"
+# Every INCR the server executed is one the engine counted as a success, and in
+# cluster mode every primary got its share.
+calls=$($CHECK calls "$WORK/topo" incr)
+total=0
+for c in $calls; do
+    [ "$c" -gt 0 ] || fail "a primary executed no INCR (calls per primary: $calls)"
+    total=$((total + c))
+done
+[ "$total" -eq "$sum" ] || fail "primaries executed $total INCRs, engine reports $sum successes"
+[ "$mode" != cluster ] || [ "$(wc -w <<<"$calls")" -eq 3 ] || fail "expected 3 primaries, got: $calls"
 keys=$($CHECK count "$WORK/topo" 'counter:*')
 [ "$keys" -le 100 ] && [ "$keys" -ge 90 ] || fail "$keys counter keys for -r 100"
 
