@@ -31,3 +31,6 @@ cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DVB_
   -DVB_FUZZ_SECONDS="${VB_FUZZ_SECONDS:-15}" >/dev/null
 cmake --build build-fuzz -j "$jobs"
 ctest --test-dir build-fuzz --output-on-failure -L fuzz
+
+step "linux/arm64: cross build + unit tests under qemu-aarch64"
+if [ "${VB_SKIP_ARM64:-0}" = 1 ]; then echo "skipped (VB_SKIP_ARM64=1)"; else hack/build-arm64.sh; fi
