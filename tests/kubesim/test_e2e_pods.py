@@ -1,0 +1,131 @@
+"""End-to-end proofs of the scheduler and kubelet steps (12-pods): binding to the Karpenter EKS
+nodes, Unschedulable with the scheduler's message and a FailedScheduling event, retry when a
+node appears, a pod running `sh -c 'echo hi > $TERMINATION_PATH'` ending Succeeded with
+message "hi", pods/log, graceful deletion killing the process."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from ksclient import Kubesim, have_kubectl, wait_for  # noqa: E402
+
+P = "/api/v1/namespaces/default/pods"
+KARPENTER = {"karpenter.sh/capacity-type": "on-demand", "kubernetes.io/arch": "arm64",
+             "node.kubernetes.io/instance-type": "r7g.large"}
+
+
+def pod(name, command, node_selector=None, labels=None, **spec):
+    s = {"restartPolicy": "Never", "nodeSelector": node_selector or KARPENTER,
+         "containers": [{"name": "bench", "image": "valkey/valkey:7.2.5", "command": command}]}
+    s.update(spec)
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "labels": labels or {"k8s-ref": "pods"}}, "spec": s}
+
+
+class TestPods(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ks = Kubesim("--eks-nodes").start()
+        cls.missing = cls.ks.admin("state", method="GET")[1]["missing"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ks.stop()
+
+    def req(self, *a, **k):
+        return self.ks.request(*a, **k)
+
+    def need_kubelet(self):
+        if "kubelet" in self.missing:
+            self.skipTest("SKIP: kubesim kubelet module not available yet")
+
+    def get(self, name):
+        return self.req("GET", P + "/" + name)[1]
+
+    def cond(self, p, type_):
+        for c in (p.get("status") or {}).get("conditions") or []:
+            if c["type"] == type_:
+                return c
+        return None
+
+    def test_create_defaults(self):
+        s, p, _ = self.req("POST", P, pod("defaults", ["true"]))
+        self.assertEqual(s, 201, p)
+        c = p["spec"]["containers"][0]
+        self.assertEqual((c["terminationMessagePath"], c["terminationMessagePolicy"],
+                          c["imagePullPolicy"]), ("/dev/termination-log", "File", "IfNotPresent"))
+        self.assertEqual((p["spec"]["schedulerName"], p["spec"]["serviceAccountName"],
+                          p["spec"]["terminationGracePeriodSeconds"], p["spec"]["dnsPolicy"]),
+                         ("default-scheduler", "default", 30, "ClusterFirst"))
+        self.assertEqual(p["status"], {"phase": "Pending", "qosClass": "BestEffort"})
+        self.assertEqual(list(p.keys())[:3], ["kind", "apiVersion", "metadata"])
+
+    def test_binding_and_unschedulable(self):
+        self.req("POST", P, pod("bound", ["sleep", "1"]))
+        p = wait_for(lambda: (lambda p: p if p["spec"].get("nodeName") else None)(
+            self.get("bound")))
+        self.assertTrue(p["spec"]["nodeName"].startswith("ip-10-0-"))
+        self.assertEqual(self.cond(p, "PodScheduled")["status"], "True")
+        sel = dict(KARPENTER, **{"node.kubernetes.io/instance-type": "r7g.4xlarge"})
+        self.req("POST", P, pod("unschedulable", ["true"], node_selector=sel))
+        p = wait_for(lambda: (lambda p: p if self.cond(p, "PodScheduled") else None)(
+            self.get("unschedulable")))
+        c = self.cond(p, "PodScheduled")
+        self.assertEqual((c["status"], c["reason"]), ("False", "Unschedulable"))
+        self.assertEqual(c["message"], "0/3 nodes are available: 3 node(s) didn't match Pod's "
+                         "node affinity/selector. preemption: 0/3 nodes are available: 3 "
+                         "Preemption is not helpful for scheduling..")
+        self.assertEqual(p["status"]["phase"], "Pending")
+        s, evs, _ = self.req("GET", "/api/v1/namespaces/default/events?fieldSelector="
+                                    "involvedObject.name%3Dunschedulable")
+        self.assertEqual([(e["reason"], e["type"]) for e in evs["items"]],
+                         [("FailedScheduling", "Warning")])
+        s, body, r = self.req("GET", P + "/unschedulable/log")
+        self.assertEqual(s, 204)
+        # a matching node appears: the pending pod is retried and bound to it
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "big-1", "labels": sel}}
+        self.assertEqual(self.req("POST", "/api/v1/nodes", node)[0], 201)
+        p = wait_for(lambda: (lambda p: p if p["spec"].get("nodeName") else None)(
+            self.get("unschedulable")))
+        self.assertEqual(p["spec"]["nodeName"], "big-1")
+        self.assertEqual(self.cond(p, "PodScheduled")["status"], "True")
+
+    def test_termination_message(self):
+        self.need_kubelet()
+        self.req("POST", P, pod("hi", ["sh", "-c", "echo log-line; echo hi > $TERMINATION_PATH"]))
+        p = wait_for(lambda: (lambda p: p if p["status"].get("phase") in ("Succeeded", "Failed")
+                              else None)(self.get("hi")), timeout=30)
+        self.assertEqual(p["status"]["phase"], "Succeeded")
+        t = p["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((t["exitCode"], t["reason"], t["message"].strip()),
+                         (0, "Completed", "hi"))
+        s, text, r = self.req("GET", P + "/hi/log", headers={"Accept": "*/*"})
+        self.assertEqual((s, text), (200, b"log-line\n"))
+        s, body, _ = self.req("GET", P + "/hi/log?container=nope")
+        self.assertEqual((s, body["message"]), (400, "container nope is not valid for pod hi"))
+
+    def test_graceful_delete_kills_process(self):
+        self.need_kubelet()
+        self.req("POST", P, pod("sleeper", ["sleep", "300"]))
+        wait_for(lambda: self.get("sleeper")["status"].get("phase") == "Running", timeout=30)
+        s, p, _ = self.req("DELETE", P + "/sleeper")
+        self.assertEqual(s, 200)
+        self.assertEqual(p["metadata"]["deletionGracePeriodSeconds"], 30)
+        t = time.time()
+        wait_for(lambda: self.req("GET", P + "/sleeper")[0] == 404, timeout=30)
+        self.assertLess(time.time() - t, 30)
+
+    @unittest.skipUnless(have_kubectl(), "SKIP: no kubectl on this machine")
+    def test_kubectl_pods_wide(self):
+        self.req("POST", P, pod("wide", ["sleep", "1"]))
+        wait_for(lambda: self.get("wide")["spec"].get("nodeName"))
+        out = self.ks.kubectl("get", "pods", "-o", "wide").stdout.splitlines()
+        self.assertEqual(out[0].split(), ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP",
+                                          "NODE", "NOMINATED", "NODE", "READINESS", "GATES"])
+        self.assertTrue(any(l.startswith("wide ") for l in out))
+
+
+if __name__ == "__main__":
+    unittest.main()
