@@ -362,6 +362,42 @@ class TestListAndWatch(Base):
                          [("ADDED", "w-init")])
         self.assertGreaterEqual(time.time() - t, 0.9)
 
+    def test_watch_selector_transitions_table_and_legacy_path(self):
+        self.req("POST", W, widget("w-sel", labels={"tier": "cache"}))
+        r, evs = self.ks.watch("/apis/example.com/v1/watch/namespaces/default/widgets"
+                               "?labelSelector=tier%3Dcache&timeoutSeconds=3")
+        first = next(evs)
+        self.assertEqual((first["type"], first["object"]["metadata"]["name"]),
+                         ("ADDED", "w-sel"))
+        s, moved, _ = self.req("PATCH", W + "/w-sel", {"metadata": {"labels": {"tier": "db"}}},
+                               ctype="application/merge-patch+json")
+        self.req("PATCH", W + "/w-sel", {"spec": {"size": 4}},
+                 ctype="application/merge-patch+json")
+        self.req("PATCH", W + "/w-sel", {"metadata": {"labels": {"tier": "cache"}}},
+                 ctype="application/merge-patch+json")
+        rest = list(evs)
+        self.assertEqual([e["type"] for e in rest], ["DELETED", "ADDED"])
+        self.assertEqual(rest[0]["object"]["metadata"]["labels"]["tier"], "cache")
+        self.assertEqual(rest[0]["object"]["metadata"]["resourceVersion"],
+                         moved["metadata"]["resourceVersion"])
+        c = self.ks.conn()
+        c.request("GET", W + "?watch=1&fieldSelector=metadata.name%3Dw-sel&timeoutSeconds=1",
+                  headers={"Authorization": "Bearer " + self.ks.token,
+                           "Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,"
+                                     "application/json"})
+        lines = c.getresponse().read().splitlines()
+        c.close()
+        ev = json.loads(lines[0])
+        self.assertEqual((ev["type"], ev["object"]["kind"]), ("ADDED", "Table"))
+        self.assertEqual(ev["object"]["rows"][0]["cells"][0], "w-sel")
+        s, body, _ = self.req("GET", W + "?watch=1&sendInitialEvents=true"
+                                         "&resourceVersionMatch=NotOlderThan")
+        self.assertEqual((s, body["message"]), (422, 'ListOptions.meta.k8s.io "" is invalid: '
+                                                     'sendInitialEvents: Forbidden: '
+                                                     'sendInitialEvents is forbidden for watch '
+                                                     'unless the WatchList feature gate is '
+                                                     'enabled'))
+
     def test_watch_410_after_expiry(self):
         s, lst, _ = self.req("GET", W)
         rv = lst["metadata"]["resourceVersion"]

@@ -106,6 +106,22 @@ class TestKubectl(unittest.TestCase):
         t.join()
         self.assertIn("widget.example.com/kc-wait condition met", out.stdout)
 
+    def test_get_watch(self):
+        self.apply(self.widget("kc-w", {"mode": "cluster"}))
+
+        def later():
+            time.sleep(0.7)
+            self.ks.request("PATCH", W + "/kc-w/status", {"status": {"phase": "Running"}},
+                            ctype="application/merge-patch+json")
+        t = threading.Thread(target=later)
+        t.start()
+        out = self.k("get", "widget", "kc-w", "-w", "--request-timeout=3s", check=False)
+        t.join()
+        lines = [l.split() for l in out.stdout.splitlines()]
+        self.assertEqual(lines[0][:2], ["NAME", "MODE"])
+        self.assertEqual(lines[1][:2], ["kc-w", "cluster"])
+        self.assertIn(["kc-w", "cluster", "Running"], [l[:3] for l in lines[2:]])
+
     def test_explain_from_openapi_v3(self):
         out = self.k("explain", "widget.spec").stdout
         ref = ["GROUP:      example.com", "KIND:       Widget", "VERSION:    v1", "",
