@@ -10,7 +10,8 @@ import re
 
 from . import defaults, events, sem
 from .util import (ApiError, bad_request, builtin_order, conflict, deep_copy, deep_sorted,
-                   details, invalid, new_uid, not_found, now_rfc3339, qualified, already_exists)
+                   details, go_json_error, invalid, new_uid, not_found, now_rfc3339, qualified,
+                   already_exists)
 
 OBJECT_META = {"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion",
                "generation", "creationTimestamp", "deletionTimestamp",
@@ -51,7 +52,8 @@ def decode_body(info, raw):
     except ValueError as e:
         head = raw[:30].decode("utf-8", "replace")
         raise bad_request("the object provided is unrecognized (must be of type %s): couldn't get "
-                          "version/kind; json parse error: %s (%s ...)" % (info.kind, e, head))
+                          "version/kind; json parse error: %s (%s ...)"
+                          % (info.kind, go_json_error(raw, e), head))
     if not isinstance(obj, dict):
         raise bad_request(
             "the object provided is unrecognized (must be of type %s): couldn't get version/kind; "
@@ -283,10 +285,7 @@ class Api:
             if ctype == "application/apply-patch+yaml":
                 p = _yaml_fallback(raw)
             else:
-                msg = str(e)
-                if "Expecting" in msg and len(raw.strip()) and raw.strip()[-1:] not in b"}]":
-                    msg = "unexpected end of JSON input"
-                raise bad_request("error decoding patch: " + msg)
+                raise bad_request("error decoding patch: " + go_json_error(raw, e))
         if p is None:
             raise bad_request("error decoding patch: unexpected end of JSON input")
         if ctype == "application/json-patch+json" and not isinstance(p, list):

@@ -189,11 +189,12 @@ class Ctx:
             with open(os.path.join(d, "ca.crt"), "rb") as f:
                 lines.append("    certificate-authority-data: %s"
                              % base64.b64encode(f.read()).decode())
-        lines += ["users:", "- name: kubesim-admin", "  user:", "    token: %s" % self.token,
-                  "contexts:", "- name: kubesim", "  context:", "    cluster: kubesim",
-                  "    user: kubesim-admin", "    namespace: default",
-                  "current-context: kubesim", ""]
-        _atomic(os.path.join(d, "kubeconfig"), "\n".join(lines))
+        for fname, tok in (("kubeconfig", self.token), ("admin-kubeconfig", self.admin_token)):
+            user = ["users:", "- name: kubesim-admin", "  user:", "    token: %s" % tok,
+                    "contexts:", "- name: kubesim", "  context:", "    cluster: kubesim",
+                    "    user: kubesim-admin", "    namespace: default",
+                    "current-context: kubesim", ""]
+            _atomic(os.path.join(d, fname), "\n".join(lines + user))
         _atomic(os.path.join(d, "url"), url + "\n")
         _atomic(os.path.join(d, "port"), "%d\n" % self.port)
         _atomic(os.path.join(d, "pid"), "%d\n" % os.getpid())

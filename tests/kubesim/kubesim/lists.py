@@ -74,6 +74,7 @@ def list_objects(api, info, ns, query):
     """Returns (items, list_metadata) with items as presented to clients."""
     match = matcher(info, query)
     limit = parse_int(query, "limit") or 0
+    parse_int(query, "timeoutSeconds")
     rv_param = query.get("resourceVersion")
     if rv_param == "0":
         limit = 0

@@ -292,6 +292,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._render_list(info, items, meta, mode, tver, query)
             obj = api.get(info, ns, name)
             return self._render_one(info, obj, mode, tver, query, 200)
+        if method in ("POST", "PUT") and sub != "binding":
+            media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+            if media not in ("", "application/json", "application/yaml",
+                             "application/vnd.kubernetes.protobuf", "*/*"):
+                raise ApiError(415, "UnsupportedMediaType",
+                               "the body of the request was in an unknown format - accepted "
+                               "media types include: application/json, application/yaml, "
+                               "application/vnd.kubernetes.protobuf")
         if method == "POST":
             if name is not None:
                 if sub == "binding":

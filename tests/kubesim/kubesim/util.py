@@ -151,3 +151,24 @@ def invalid(info, name, causes, kind_in_message=None):
 
 def deep_copy(o):
     return json.loads(json.dumps(o))
+
+
+def go_json_error(raw, e):
+    """Go's encoding/json wording for a Python json.JSONDecodeError."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    pos = getattr(e, "pos", len(text))
+    if pos >= len(text.rstrip()):
+        return "unexpected end of JSON input"
+    ch = text[pos]
+    msg = getattr(e, "msg", "")
+    if msg.startswith("Expecting property name"):
+        what = "looking for beginning of object key string"
+    elif msg.startswith("Expecting ':'"):
+        what = "after object key"
+    elif msg.startswith("Expecting ','"):
+        what = "after object key:value pair"
+    elif msg.startswith("Extra data"):
+        what = "after top-level value"
+    else:
+        what = "looking for beginning of value"
+    return "invalid character '%s' %s" % (ch, what)
