@@ -155,6 +155,10 @@ def start(args):
             conf += ["cluster-enabled yes", "cluster-config-file %s/nodes.conf" % ndir,
                      "cluster-node-timeout %d" % args.node_timeout_ms,
                      "cluster-announce-ip %s" % hosts[k]]
+        if args.ip_per_node:
+            # Replicas otherwise report their connection's source address (127.0.0.1) to
+            # their primary's INFO replication, which names no node.
+            conf += ["replica-announce-ip %s" % hosts[k]]
         if args.mode == "replication" and k > 0:
             conf += ["replicaof %s %d" % (hosts[0], base)]
         with open(os.path.join(ndir, "server.conf"), "w") as f:
