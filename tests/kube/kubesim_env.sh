@@ -7,9 +7,9 @@ TRACKED_PIDS=""
 track_pid() { TRACKED_PIDS="$TRACKED_PIDS $1"; }
 
 cleanup_kubesim() {
-    for p in $TRACKED_PIDS; do kill -9 "$p" 2>/dev/null; done
-    if [ -n "${KUBESIM_DIR:-}" ] && [ -f "$KUBESIM_DIR/pid" ]; then kill "$(cat "$KUBESIM_DIR/pid")" 2>/dev/null; fi
-    [ -n "${KUBESIM_DIR:-}" ] && [ -z "${KEEP_TMP:-}" ] && rm -rf "$KUBESIM_DIR"
+    for p in $TRACKED_PIDS; do kill -9 "$p" 2>/dev/null || true; done
+    if [ -n "${KUBESIM_DIR:-}" ] && [ -f "$KUBESIM_DIR/pid" ]; then kill "$(cat "$KUBESIM_DIR/pid")" 2>/dev/null || true; fi
+    if [ -n "${KUBESIM_DIR:-}" ] && [ -z "${KEEP_TMP:-}" ]; then rm -rf "$KUBESIM_DIR"; fi
 }
 
 start_kubesim() {
