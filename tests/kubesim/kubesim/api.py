@@ -8,7 +8,7 @@ has no finalizers left.
 import json
 import re
 
-from . import defaults, events, sem
+from . import defaults, events, microtime, sem
 from .util import (ApiError, bad_request, builtin_order, conflict, deep_copy, deep_sorted,
                    details, go_json_error, invalid, new_uid, not_found, now_rfc3339, qualified,
                    already_exists)
@@ -178,6 +178,7 @@ class Api:
         fv = field_validation(query, "CreateOptions")
         obj = decode_body(info, raw)
         self._check_typemeta(info, obj, raw)
+        microtime.on_decode(info, obj)
         if info.storage == "events":
             obj = events.to_core(info, obj)
         md = obj.setdefault("metadata", {})
@@ -204,6 +205,7 @@ class Api:
         self._validate_meta(info, obj)
         if info.storage == "events":
             events.validate(info, obj)
+        microtime.validate(info, obj)
         dry = "All" in query.getall("dryRun") if hasattr(query, "getall") else query.get("dryRun") == "All"
         with self.store.lock:
             if info.namespaced:
@@ -241,6 +243,7 @@ class Api:
         fv = field_validation(query, "UpdateOptions")
         obj = decode_body(info, raw)
         self._check_typemeta(info, obj, raw)
+        microtime.on_decode(info, obj)
         if info.storage == "events":
             obj = events.to_core(info, obj)
         md = obj.setdefault("metadata", {})
@@ -314,6 +317,7 @@ class Api:
                 raise ApiError(e.code, e.reason, e.message)
             if not isinstance(new, dict):
                 raise bad_request("error decoding patch: not an object")
+            microtime.on_patch(info, new)
             if info.storage == "events":
                 new = events.to_core(info, new)
             new_rv = (new.get("metadata") or {}).get("resourceVersion")
@@ -353,6 +357,7 @@ class Api:
             warnings = self._schema_admit(info, new, fv, sub)
         if info.storage == "events":
             events.validate(info, new)
+        microtime.validate(info, new)
         if omd.get("deletionTimestamp"):
             added = [f for f in md.get("finalizers") or [] if f not in (omd.get("finalizers") or [])]
             if added:
