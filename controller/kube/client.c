@@ -42,7 +42,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ud) {
 }
 
 static char *read_pem(const char *path, const char *what, size_t *len, char *err, size_t errlen) {
-    return path ? kube_read_file(path, what, len, err, errlen) : NULL;
+    return path ? kube_read_regular_file(path, what, len, err, errlen) : NULL;
 }
 
 /* tls-server-name: requests go to https://<name>:<port> (so SNI and certificate checks use

@@ -178,13 +178,13 @@ static int load_in_cluster(kube_config *cfg, char *err, size_t errlen) {
         return -1;
     cfg->in_cluster = true;
     char e2[512];
-    char *t = kube_read_file(cfg->token_file, "in-cluster service-account token", NULL, e2, sizeof e2);
+    char *t = kube_read_regular_file(cfg->token_file, "in-cluster service-account token", NULL, e2, sizeof e2);
     if (!t) {
         snprintf(err, errlen, "%s", e2);
         return -1;
     }
     free(t);
-    char *ca = kube_read_file(cfg->ca_file, "in-cluster CA", NULL, e2, sizeof e2);
+    char *ca = kube_read_regular_file(cfg->ca_file, "in-cluster CA", NULL, e2, sizeof e2);
     if (!ca) {
         snprintf(err, errlen, "%s", e2);
         return -1;
@@ -192,7 +192,7 @@ static int load_in_cluster(kube_config *cfg, char *err, size_t errlen) {
     free(ca);
     char *nspath, *ns = NULL;
     if (asprintf(&nspath, "%s/namespace", dir) >= 0) {
-        ns = kube_read_file(nspath, "namespace", NULL, e2, sizeof e2);
+        ns = kube_read_regular_file(nspath, "namespace", NULL, e2, sizeof e2);
         free(nspath);
     }
     if (ns) {
@@ -259,6 +259,7 @@ int kube_config_load(const kube_config_opts *opts, kube_config **out, char *err,
     }
     free(home);
     if (rc) {
+        kube_err_sanitize(err);
         kube_config_free(cfg);
         *out = NULL;
         return -1;
@@ -289,7 +290,7 @@ static int token_file_refresh(kube_config *cfg, bool force, char *err, size_t er
     if (!force && tc->file_valid && st.st_ino == tc->file_st.st_ino && st.st_size == tc->file_st.st_size &&
         st.st_mtim.tv_sec == tc->file_st.st_mtim.tv_sec && st.st_mtim.tv_nsec == tc->file_st.st_mtim.tv_nsec)
         return 0;
-    char *raw = kube_read_file(cfg->token_file, "token file", NULL, err, errlen);
+    char *raw = kube_read_regular_file(cfg->token_file, "token file", NULL, err, errlen);
     if (!raw) return -1;
     free(tc->file_token);
     tc->file_token = trimmed_dup(raw);
@@ -327,6 +328,7 @@ char *kube_config_bearer_token(kube_config *cfg, bool force_refresh, char *err, 
         }
     }
     pthread_mutex_unlock(&tc->lock);
+    if (!out) kube_err_sanitize(err);
     return out;
 }
 

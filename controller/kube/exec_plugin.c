@@ -207,5 +207,6 @@ int kube_exec_run(const kube_exec_config *exec, const char *cluster_server, long
     }
     free(out.buf);
     free(errb.buf);
+    if (rc) kube_err_sanitize(err);
     return rc;
 }

@@ -16,6 +16,8 @@
 /* Reads a whole file (NUL-terminated, *len excludes the NUL). NULL with err filled on failure;
  * `what` names the file in the error ("certificate-authority", "token file"). */
 char *kube_read_file(const char *path, const char *what, size_t *len, char *err, size_t errlen);
+/* The same, refusing anything but a regular file (CA, certificates, keys, tokens). */
+char *kube_read_regular_file(const char *path, const char *what, size_t *len, char *err, size_t errlen);
 /* Standard base64 (whitespace ignored). Returns malloc'd bytes or NULL if invalid. */
 unsigned char *kube_base64_decode(const char *in, size_t *outlen);
 /* RFC 3339 timestamp ("2026-11-25T01:02:03Z", fractions and offsets accepted) to epoch. */
@@ -24,6 +26,8 @@ int kube_parse_rfc3339(const char *s, time_t *out);
  * multi-line program output fits a one-line error. */
 void kube_one_line(char *dst, size_t n, const char *src);
 char *kube_strdup0(const char *s); /* strdup that accepts NULL */
+/* Replaces control characters (names from a config may hold newlines) so errors stay one line. */
+void kube_err_sanitize(char *s);
 
 /* ---- kubeconfig files (kubeconfig.c) ---- */
 

@@ -3,19 +3,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kube/kube_internal.h"
 
 char *kube_strdup0(const char *s) { return s ? strdup(s) : NULL; }
 
-char *kube_read_file(const char *path, const char *what, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        snprintf(err, errlen, "%s %s: cannot read: %s", what, path, strerror(e));
-        errno = e;
-        return NULL;
-    }
+static char *read_stream(FILE *f, const char *path, const char *what, size_t *len, char *err, size_t errlen) {
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     for (;;) {
@@ -43,6 +39,42 @@ char *kube_read_file(const char *path, const char *what, size_t *len, char *err,
     buf[n] = '\0';
     if (len) *len = n;
     return buf;
+}
+
+char *kube_read_file(const char *path, const char *what, size_t *len, char *err, size_t errlen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s %s: cannot read: %s", what, path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    return read_stream(f, path, what, len, err, errlen);
+}
+
+char *kube_read_regular_file(const char *path, const char *what, size_t *len, char *err, size_t errlen) {
+    /* O_NONBLOCK: opening a FIFO named by a hostile config must not hang */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s %s: cannot read: %s", what, path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s %s: not a regular file", what, path);
+        close(fd);
+        errno = EINVAL;
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        snprintf(err, errlen, "%s %s: cannot read: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    return read_stream(f, path, what, len, err, errlen);
 }
 
 static int b64_value(int c) {
@@ -151,4 +183,9 @@ void kube_one_line(char *dst, size_t n, const char *src) {
     }
     while (o > 0 && isspace((unsigned char)dst[o - 1])) o--;
     dst[o] = '\0';
+}
+
+void kube_err_sanitize(char *s) {
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = ' ';
 }

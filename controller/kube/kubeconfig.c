@@ -165,7 +165,7 @@ static char *resolve_path(const kc_doc *d, const char *p) {
 static int check_pem_file(const char *path, const char *what, char *err, size_t errlen) {
     char e2[512];
     size_t len;
-    char *buf = kube_read_file(path, what, &len, e2, sizeof e2);
+    char *buf = kube_read_regular_file(path, what, &len, e2, sizeof e2);
     if (!buf) {
         snprintf(err, errlen, "%s", e2);
         return -1;
@@ -333,7 +333,7 @@ static int resolve_user(kube_config *cfg, kc_doc *d, yaml_node_t *u, const char 
     cfg->password = kube_strdup0(pass);
     if (cfg->token_file && !cfg->token) {
         char e2[512];
-        char *t = kube_read_file(cfg->token_file, "tokenFile", NULL, e2, sizeof e2);
+        char *t = kube_read_regular_file(cfg->token_file, "tokenFile", NULL, e2, sizeof e2);
         if (!t) {
             snprintf(err, errlen, "kubeconfig %s: %s: %s", d->path, where, e2);
             return -1;
@@ -461,6 +461,7 @@ int kube_kubeconfig_load_files(const char *const *paths, size_t npaths, bool ski
     rc = resolve(&s, context, cfg, err, errlen);
 out:
     set_free(&s);
+    if (rc) kube_err_sanitize(err);
     return rc;
 }
 
@@ -472,5 +473,6 @@ int kube_kubeconfig_load_buffer(const char *buf, size_t len, const char *path, c
     int rc = kc_parse(&s.docs[0], buf, len, err, errlen);
     if (!rc) rc = resolve(&s, context, cfg, err, errlen);
     set_free(&s);
+    if (rc) kube_err_sanitize(err);
     return rc;
 }

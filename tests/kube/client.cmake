@@ -3,3 +3,12 @@
 vb_unit_test(test_kube_units ${CMAKE_CURRENT_LIST_DIR}/test_kube_units.c LIBS vb_kube)
 target_compile_definitions(test_kube_units PRIVATE FIXTURES="${CMAKE_CURRENT_LIST_DIR}/fixtures")
 vb_unit_test(test_kube_config ${CMAKE_CURRENT_LIST_DIR}/test_kube_config.c LIBS vb_kube)
+
+# Integration: kube_rest_it.sh starts tests/kubesim and runs test_kube_rest against it.
+add_executable(test_kube_rest ${CMAKE_CURRENT_LIST_DIR}/test_kube_rest.c)
+target_link_libraries(test_kube_rest PRIVATE vb_kube PkgConfig::CMOCKA Threads::Threads)
+# Registered once tests/kubesim has landed with what these tests exercise (JSON patch, kubelet).
+if(EXISTS ${PROJECT_SOURCE_DIR}/tests/kubesim/kubesim/patch.py)
+  vb_script_test(kube_rest_integration ${CMAKE_CURRENT_LIST_DIR}/kube_rest_it.sh
+    TIMEOUT 180 ARGS $<TARGET_FILE:test_kube_rest>)
+endif()
