@@ -7,8 +7,7 @@ vb_unit_test(test_kube_config ${CMAKE_CURRENT_LIST_DIR}/test_kube_config.c LIBS 
 # Integration: kube_rest_it.sh starts tests/kubesim and runs test_kube_rest against it.
 add_executable(test_kube_rest ${CMAKE_CURRENT_LIST_DIR}/test_kube_rest.c)
 target_link_libraries(test_kube_rest PRIVATE vb_kube PkgConfig::CMOCKA Threads::Threads)
-# Registered once tests/kubesim has landed with what these tests exercise (JSON patch, kubelet).
-if(EXISTS ${PROJECT_SOURCE_DIR}/tests/kubesim/kubesim/patch.py)
+if(EXISTS ${PROJECT_SOURCE_DIR}/tests/kubesim/kubesim.py)
   vb_script_test(kube_rest_integration ${CMAKE_CURRENT_LIST_DIR}/kube_rest_it.sh
     TIMEOUT 180 ARGS $<TARGET_FILE:test_kube_rest>)
 endif()

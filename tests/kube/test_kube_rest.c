@@ -624,8 +624,25 @@ static void test_watch_cancel_and_drop(void **state) {
 
 /* ---- pods/log and the status subresource ---- */
 
+/* True when kubesim runs without its kubelet module (pods are never started then). */
+static bool kubelet_missing(void) {
+    kube_status st = {0};
+    json_t *state = NULL;
+    must(kube_request(admin, "GET", "/_kubesim/state", NULL, NULL, &state, &st), &st, "state");
+    bool missing = false;
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(state, "missing"), i, m) missing = missing || !strcmp(json_string_value(m), "kubelet");
+    json_decref(state);
+    return missing;
+}
+
 static void test_pod_log(void **state) {
     (void)state;
+    if (kubelet_missing()) {
+        printf("# kubesim has no kubelet module yet: pods/log not exercised\n");
+        skip();
+    }
     kube_status st = {0};
     json_t *pod = json_loads("{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"log-1\"},"
                              "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"main\","
