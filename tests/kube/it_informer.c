@@ -1,4 +1,4 @@
-/* Integration test of kube/informer against kubesim (run by it_informer.sh).
+/* Integration test of kube/informer against kubesim (run by with_kubesim.sh).
  *
  * Two informers on ConfigMaps (two selected namespaces; all namespaces with a label
  * selector) keep a cache and, through their handlers, a mirror map built only from
