@@ -70,7 +70,15 @@ static void admin(kube_client *unused, const char *action, const char *body) {
     json_t *b = body ? json_loads(body, 0, NULL) : json_object();
     json_t *out = NULL;
     kube_status st = {0};
-    if (kube_request(c, "POST", path, NULL, b, &out, &st) != 0) die(action, &st);
+    /* The fault may cut this very connection (drop-watches, restart): retry transport errors. */
+    int rc = -1;
+    for (int attempt = 0; attempt < 5 && rc != 0; attempt++) {
+        kube_status_clear(&st);
+        rc = kube_request(c, "POST", path, NULL, b, &out, &st);
+        if (rc != 0 && st.code != 0) die(action, &st);
+        if (rc != 0) usleep(200000);
+    }
+    if (rc != 0) die(action, &st);
     json_decref(b);
     json_decref(out);
     printf("fault: %s %s\n", action, body ? body : "");
