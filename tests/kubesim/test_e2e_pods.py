@@ -68,6 +68,11 @@ class TestPods(unittest.TestCase):
             self.get("bound")))
         self.assertTrue(p["spec"]["nodeName"].startswith("ip-10-0-"))
         self.assertEqual(self.cond(p, "PodScheduled")["status"], "True")
+        s, evs, _ = self.req("GET", "/api/v1/namespaces/default/events?fieldSelector="
+                                    "involvedObject.name%3Dbound")
+        self.assertEqual([(e["reason"], e["message"]) for e in evs["items"]],
+                         [("Scheduled", "Successfully assigned default/bound to %s"
+                           % p["spec"]["nodeName"])])
         sel = dict(KARPENTER, **{"node.kubernetes.io/instance-type": "r7g.4xlarge"})
         self.req("POST", P, pod("unschedulable", ["true"], node_selector=sel))
         p = wait_for(lambda: (lambda p: p if self.cond(p, "PodScheduled") else None)(

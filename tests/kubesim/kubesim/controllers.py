@@ -85,7 +85,11 @@ class GarbageCollector(Loop):
                     for dr, d in deps:
                         if not d["metadata"].get("deletionTimestamp"):
                             deleter.delete_internal(dr, d, "Background")
-                    if not deps:
+                    # only dependents with blockOwnerDeletion hold the owner back
+                    blocking = [d for _, d in deps if any(
+                        ref.get("uid") == uid and ref.get("blockOwnerDeletion")
+                        for ref in d["metadata"].get("ownerReferences") or [])]
+                    if not blocking:
                         self._drop_finalizer(r, o, "foregroundDeletion")
                 elif "orphan" in fins:
                     for dr, d in dependents.get(uid, []):

@@ -1,6 +1,7 @@
 """Scheduler step and kubelet step: binds pending Pods with sem's scheduler.schedule(), drives
 bound Pods with sem's Kubelet, finishes graceful deletion once the process is gone."""
 import threading
+import time
 
 from . import sem
 from .controllers import Loop
@@ -97,7 +98,9 @@ class PodController(Loop):
                 conds.insert(0, {"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                                  "lastTransitionTime": now_rfc3339()})
                 st["conditions"] = conds
-                store.put(PODS, cur, "MODIFIED")
+                cur = store.put(PODS, cur, "MODIFIED")
+                self._event(cur, "Successfully assigned %s/%s to %s" % (ns, name, node),
+                            "Scheduled", "Normal")
                 return
             if old and old[0].get("status") == "False" and old[0].get("message") == msg:
                 return
@@ -108,17 +111,17 @@ class PodController(Loop):
             store.put(PODS, cur, "MODIFIED")
             self._event(cur, msg)
 
-    def _event(self, pod, msg):
+    def _event(self, pod, msg, reason="FailedScheduling", type_="Warning"):
         md = pod["metadata"]
         ev = {"kind": "Event", "apiVersion": "v1",
-              "metadata": {"name": "%s.%x" % (md["name"], abs(hash(msg + md["uid"])) % (1 << 40)),
+              "metadata": {"name": "%s.%x" % (md["name"], time.time_ns() // 1000),
                            "namespace": md["namespace"], "uid": new_uid(),
                            "creationTimestamp": now_rfc3339()},
               "involvedObject": {"kind": "Pod", "namespace": md["namespace"], "name": md["name"],
                                  "uid": md["uid"], "apiVersion": "v1",
                                  "resourceVersion": md["resourceVersion"]},
-              "reason": "FailedScheduling", "message": msg, "source": {},
-              "firstTimestamp": None, "lastTimestamp": None, "type": "Warning",
+              "reason": reason, "message": msg, "source": {},
+              "firstTimestamp": None, "lastTimestamp": None, "type": type_,
               "eventTime": now_micro(), "action": "Scheduling",
               "reportingComponent": "default-scheduler",
               "reportingInstance": "default-scheduler-kubesim"}
