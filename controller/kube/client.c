@@ -316,6 +316,8 @@ static CURLcode perform(kube_client *c, const kube_http_req *req, const char *to
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
     CURLcode cc = curl_easy_perform(h);
     if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->code);
+    long nc = 0;
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK) atomic_fetch_add(&c->connects, nc);
     kube_http_release(c, h);
     curl_slist_free_all(hdrs);
     return cc;

@@ -116,6 +116,7 @@ int kube_watch_parse_event(const char *line, size_t len, json_t **root, const ch
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct kube_client {
     kube_config *cfg;            /* private copy; token cache shared with the caller's config */
@@ -129,6 +130,7 @@ struct kube_client {
     long timeout_ms;
     int max_retries;
     long backoff_base_ms, backoff_cap_ms;
+    atomic_long connects;        /* new TCP connections opened (pool effectiveness, tests) */
     /* TLS material read once at creation, so temp files of the caller's config may go */
     char *ca_pem, *cert_pem, *key_pem;
     size_t ca_len, cert_len, key_len;

@@ -99,6 +99,8 @@ static CURLcode watch_once(kube_client *c, const char *url, const char *token, w
         }
     }
     if (!w->code) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &w->code);
+    long nc = 0;
+    if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &nc) == CURLE_OK) atomic_fetch_add(&c->connects, nc);
     w->err.retry_after_s = hdr.retry_after_s;
     /* A stream we abandoned mid-way must not go back to the connection cache half-read. */
     if (w->stopped) curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);

@@ -472,6 +472,58 @@ static void test_no_retry_of_post_or_patch(void **state) {
     kube_status_clear(&st);
 }
 
+/* The pool keeps one connection alive across sequential requests. */
+static void test_connection_reuse(void **state) {
+    (void)state;
+    kube_status st = {0};
+    json_decref(create_cm("reuse-1", NULL));
+    long before = atomic_load(&cli->connects);
+    for (int i = 0; i < 20; i++) must(kube_get(cli, &KUBE_CONFIGMAPS, NS, "reuse-1", NULL, &st), &st, "get");
+    long opened = atomic_load(&cli->connects) - before;
+    printf("# 20 sequential GETs opened %ld new connection(s)\n", opened);
+    assert_true(opened <= 1);
+    kube_status_clear(&st);
+}
+
+/* Every non-watch request has a timeout, and a timed-out GET is not retried blindly. */
+static void test_request_timeout(void **state) {
+    (void)state;
+    kube_status st = {0};
+    json_decref(create_cm("slow-1", NULL));
+    fault("delay", "{\"count\":1,\"seconds\":3,\"path\":\"/configmaps/slow-1\"}");
+    kube_client_set_timeout_ms(cli, 300);
+    assert_int_equal(kube_get(cli, &KUBE_CONFIGMAPS, NS, "slow-1", NULL, &st), -1);
+    kube_client_set_timeout_ms(cli, 30000);
+    assert_int_equal(st.code, 0);
+    assert_string_equal(st.reason, "TransportError");
+    assert_non_null(strstr(st.message, "slow-1"));
+    must(kube_get(cli, &KUBE_CONFIGMAPS, NS, "slow-1", NULL, &st), &st, "get after the delay");
+    kube_status_clear(&st);
+}
+
+/* A POST that could not connect (server down) is retried: it never reached the server. */
+static void test_post_retried_on_connect_failure(void **state) {
+    (void)state;
+    char err[512];
+    kube_status st = {0};
+    kube_client *once = kube_client_new(cfg, err, sizeof err);
+    kube_client_set_max_retries(once, 0);
+    fault("restart", "{\"wipe\":false,\"downtime\":2}");
+    bool down = false;
+    for (int i = 0; i < 200 && !down; i++) { /* wait until the listener is really gone */
+        down = kube_get(once, &KUBE_CONFIGMAPS, NS, "x", NULL, &st) != 0 && st.code == 0;
+        if (!down) sleep_ms(20);
+    }
+    assert_true(down);
+    kube_client_set_max_retries(cli, 8);
+    json_t *o = configmap("after-restart", NULL);
+    must(kube_create(cli, &KUBE_CONFIGMAPS, NS, o, NULL, &st), &st, "create while the server restarts");
+    kube_client_set_max_retries(cli, 5);
+    json_decref(o);
+    kube_client_free(once);
+    kube_status_clear(&st);
+}
+
 /* ---- watch ---- */
 
 typedef struct {
@@ -759,6 +811,9 @@ int main(void) {
         cmocka_unit_test(test_pod_log),
         cmocka_unit_test(test_crd_status_subresource),
         cmocka_unit_test(test_threads_share_client),
+        cmocka_unit_test(test_connection_reuse),
+        cmocka_unit_test(test_request_timeout),
+        cmocka_unit_test(test_post_retried_on_connect_failure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
