@@ -65,8 +65,8 @@ measure() { # tool mode test
         [ "$mode" = cluster ] && m=(--cluster)
         /usr/bin/time -f "%U %S" -o "$out.time" "$tool" "${common[@]}" "${m[@]}" --csv >"$out" 2>"$out.err" ||
             { cat "$out.err" >&2; return 1; }
-        # "test","rps",...
-        rps=$(awk -F, 'NR==2 {gsub(/"/, "", $2); print $2}' "$out")
+        # "test","rps",... (after the cluster banner in cluster mode)
+        rps=$(awk -F, '/^"test"/ {getline; gsub(/"/, "", $2); print $2; exit}' "$out")
         ;;
     esac
     read -r user sys <"$out.time"
@@ -81,6 +81,7 @@ for ((r = 1; r <= rounds; r++)); do
         for t in "${test_list[@]}"; do
             for tool in "${tools[@]}"; do
                 read -r rps cpu <<<"$(measure "$tool" "$m" "$t")"
+                [ -n "$rps" ] && [ -n "$cpu" ] || { echo "bench-engine: $tool $m $t gave no result" >&2; exit 1; }
                 echo "$m $t $tool $rps $cpu" >>"$results"
                 printf 'round %d/%d %-10s %-5s %-16s %12.0f rps  %6.2f s cpu\n' "$r" "$rounds" "$m" "$t" "$tool" "$rps" "$cpu" >&2
             done

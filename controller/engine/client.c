@@ -24,6 +24,7 @@
 #include "engine/worker.h"
 
 #define READ_BUF_SIZE (64 * 1024)
+#define FEED_CHUNK 1024
 #define ASKING_MARK 0xFFFFu
 #define MAX_REDIRECTS 5
 #define TIMEOUT_CHECK_NS 100000000ULL
@@ -50,6 +51,7 @@ typedef struct client {
     conn **by_node;        /* cluster mode: connection per slot-map node, lazily made */
     char *batch;           /* -P copies of the request */
     uint8_t *redirected;   /* per request: redirects followed so far */
+    uint64_t *draw;        /* cluster mode: the batch's key_pools entries */
     uint32_t outstanding;  /* requests of the batch without a final reply */
     int measured;          /* the batch counts (not warm-up) */
     int done;
@@ -204,17 +206,79 @@ static conn *cluster_conn(client *cl, int node) {
 
 /* ---- batches ---- */
 
-static conn *route(client *cl, uint32_t i) {
-    if (cl->fixed) return cl->fixed;
+#define MAX_NODE_TRIES 64
+
+/* Draws the random numbers of request i; the first is `first` when given (< keyspace). */
+static inline void patch(client *cl, char *req, uint64_t first) {
     const workload_template *t = cl->w->sh->tpl;
-    slot_map *m = cl->w->map;
+    uint64_t keyspace = cl->w->sh->cfg->keyspace, v = 0;
+    for (int k = 0; k < t->nrandoms; k++) {
+        if (t->rand_fresh[k]) v = k == 0 && first < keyspace ? first : rng_below(&cl->rng, keyspace);
+        workload_put_digits(req + t->rand_pos[k], v);
+    }
+}
+
+static inline int node_of_slot(client *cl, unsigned slot) {
+    int node = cl->w->map->owner[slot];
+    return node == SLOT_UNKNOWN ? 0 : node; /* unknown: the server will redirect us */
+}
+
+static inline int key_node(client *cl, const char *req) {
+    const workload_template *t = cl->w->sh->tpl;
+    return node_of_slot(cl, key_hash_slot(req + t->key_off, t->key_len));
+}
+
+/* Cluster mode with key_pools: draws the batch's key entries up front and prefetches
+ * them, so that the n cache misses on the (megabytes large) table overlap instead of
+ * costing one full memory latency per request. */
+static void draw_from_pools(client *cl, uint32_t n, int *batch_node) {
+    const key_pools *p = cl->w->sh->pools;
+    uint64_t r = rng_below(&cl->rng, cl->w->sh->cfg->keyspace);
+    int k = 0;
+    while (r >= p->start[k + 1]) k++;
+    *batch_node = k;
+    cl->draw[0] = r;
+    __builtin_prefetch(&p->numbers[r]);
+    uint64_t lo = p->start[k], span = p->start[k + 1] - lo;
+    for (uint32_t i = 1; i < n; i++) {
+        r = lo + rng_below(&cl->rng, span);
+        cl->draw[i] = r;
+        __builtin_prefetch(&p->numbers[r]);
+    }
+}
+
+/* Fills request i and picks its connection. In cluster mode a batch goes to one node,
+ * as redis-benchmark's does, so that a batch costs one write and one read however many
+ * primaries there are: the batch's first key is uniform over the keyspace and picks
+ * the node, the others are uniform among that node's keys. So every key is still
+ * uniform over the keyspace, and each is routed by its own slot (a slot that moved
+ * since the test started sends its key elsewhere). With a key_pools table (keyspaces
+ * up to KEY_POOLS_MAX) the keys were drawn by draw_from_pools; without, it is
+ * rejection sampling, and after MAX_NODE_TRIES misses a key goes to its own node. */
+static conn *fill(client *cl, uint32_t i, int *batch_node) {
+    run_shared *sh = cl->w->sh;
+    const workload_template *t = sh->tpl;
+    char *req = cl->batch + (size_t)i * t->len;
+    if (cl->fixed) {
+        patch(cl, req, UINT64_MAX);
+        return cl->fixed;
+    }
     int node;
-    if (t->key_off >= 0) {
-        const char *key = cl->batch + (size_t)i * t->len + (size_t)t->key_off;
-        node = m->owner[key_hash_slot(key, t->key_len)];
-        if (node == SLOT_UNKNOWN) node = 0; /* the server will redirect us */
+    if (t->key_off < 0) {
+        patch(cl, req, UINT64_MAX);
+        node = *batch_node >= 0 ? *batch_node : (int)(rng_next(&cl->rng) % (uint64_t)cl->w->map->nnodes);
+        *batch_node = node;
+    } else if (sh->pools) {
+        patch(cl, req, sh->pools->numbers[cl->draw[i]]);
+        node = cl->w->map_changed ? key_node(cl, req) : *batch_node;
     } else {
-        node = (int)(i % (uint32_t)m->nnodes); /* keyless (PING): spread over nodes */
+        patch(cl, req, UINT64_MAX);
+        node = key_node(cl, req);
+        for (int tries = 0; *batch_node >= 0 && node != *batch_node && tries < MAX_NODE_TRIES; tries++) {
+            patch(cl, req, UINT64_MAX);
+            node = key_node(cl, req);
+        }
+        if (*batch_node < 0) *batch_node = node;
     }
     return cluster_conn(cl, node);
 }
@@ -245,17 +309,12 @@ static void client_send_batch(client *cl) {
         }
         if (sh->target - first < n) n = (uint32_t)(sh->target - first);
     }
-    uint64_t keyspace = sh->cfg->keyspace;
+    int batch_node = -1;
+    if (sh->pools && t->key_off >= 0) draw_from_pools(cl, n, &batch_node);
     for (uint32_t i = 0; i < n; i++) {
-        char *req = cl->batch + (size_t)i * t->len;
-        uint64_t v = 0;
-        for (int k = 0; k < t->nrandoms; k++) {
-            if (t->rand_fresh[k]) v = rng_below(&cl->rng, keyspace);
-            workload_put_digits(req + t->rand_pos[k], v);
-        }
+        conn *c = fill(cl, i, &batch_node);
         cl->redirected[i] = 0;
-        conn *c = route(cl, i);
-        if (!c || conn_queue(c, req, t->len) != 0) {
+        if (!c || conn_queue(c, cl->batch + (size_t)i * t->len, t->len) != 0) {
             if (c) fail(w, "out of memory queueing for %s:%d%s", c->ep.host, c->ep.port, "");
             return;
         }
@@ -289,7 +348,10 @@ static void follow_redirect(conn *from, uint32_t idx, reply_kind kind) {
         fail(w, "too many cluster nodes after a redirect to %s:%d%s", host, r->port, "");
         return;
     }
-    if (kind == REPLY_MOVED) w->map->owner[r->slot] = (uint16_t)node;
+    if (kind == REPLY_MOVED && w->map->owner[r->slot] != node) {
+        w->map->owner[r->slot] = (uint16_t)node;
+        w->map_changed = 1;
+    }
     conn *to = cluster_conn(cl, node);
     if (!to) return;
     if (kind == REPLY_ASK) {
@@ -306,7 +368,7 @@ oom:
     fail(w, "out of memory re-sending to %s:%d%s", host, r->port, "");
 }
 
-static void on_reply(conn *c, reply_kind kind) {
+static void on_reply(conn *c, reply_kind kind, uint64_t now) {
     client *cl = c->cl;
     worker *w = cl->w;
     if (c->pcount == 0) {
@@ -323,7 +385,6 @@ static void on_reply(conn *c, reply_kind kind) {
         follow_redirect(c, idx, kind);
         return;
     }
-    uint64_t now = engine_now_ns();
     if (cl->measured) {
         histogram_record(&w->hist, now - cl->batch_ns);
         if (kind == REPLY_OK)
@@ -348,13 +409,21 @@ static void conn_read(conn *c) {
         return;
     }
     c->last_ns = engine_now_ns();
-    if (resp_reader_feed(&c->rd, w->rbuf, (size_t)n) != 0) {
-        fail(w, "out of memory reading from %s:%d%s", c->ep.host, c->ep.port, "");
-        return;
-    }
+    /* Fed in small pieces: hiredis 0.14 shifts its buffer (memmove of everything
+     * unparsed) after each reply once 1 KiB has been consumed, which for a 4 KiB read
+     * of GET replies costs more than the parsing. */
     reply_kind kind;
-    int rc;
-    while (!w->failed && (rc = resp_reader_next(&c->rd, &kind)) == 1) on_reply(c, kind);
+    int rc = 0;
+    for (ssize_t off = 0; off < n && !w->failed && rc >= 0; off += FEED_CHUNK) {
+        size_t len = n - off < FEED_CHUNK ? (size_t)(n - off) : FEED_CHUNK;
+        if (resp_reader_feed(&c->rd, w->rbuf + off, len) != 0) {
+            fail(w, "out of memory reading from %s:%d%s", c->ep.host, c->ep.port, "");
+            return;
+        }
+        /* One clock read per read(): the replies it delivered are parsed within
+         * nanoseconds of each other, and a clock read per reply costs ~4% of the CPU. */
+        while (!w->failed && (rc = resp_reader_next(&c->rd, &kind)) == 1) on_reply(c, kind, c->last_ns);
+    }
     if (!w->failed && rc < 0) fail(w, "protocol error from %s:%d: %s", c->ep.host, c->ep.port, c->rd.error);
 }
 
@@ -414,7 +483,8 @@ int worker_connect(worker *w, uint64_t seed) {
         if (!cl->rng) cl->rng = 1;
         cl->batch = malloc(cfg->pipeline * t->len);
         cl->redirected = calloc(cfg->pipeline, 1);
-        if (!cl->batch || !cl->redirected) {
+        cl->draw = calloc(cfg->pipeline, sizeof *cl->draw);
+        if (!cl->batch || !cl->redirected || !cl->draw) {
             snprintf(w->err, sizeof w->err, "out of memory for the batch buffers (-P %llu x %zu bytes)",
                      (unsigned long long)cfg->pipeline, t->len);
             w->failed = 1;
@@ -482,6 +552,7 @@ void worker_close(worker *w) {
         free(cl->by_node);
         free(cl->batch);
         free(cl->redirected);
+        free(cl->draw);
     }
     free(w->clients);
     w->clients = NULL;

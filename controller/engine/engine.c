@@ -5,9 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "engine/net.h"
+#include "engine/slot.h"
 #include "engine/worker.h"
 #include "engine/workload.h"
 
@@ -149,6 +151,104 @@ static int discover(const engine_config *cfg, run_shared *sh, slot_map **map, en
     return rc;
 }
 
+/* Cluster mode: the key_pools table (worker.h) that lets a batch draw uniform keys of
+ * one node with one lookup each. NULL when the keyspace is too large or the key holds
+ * more than the first random field (then client.c falls back to rejection sampling). */
+#define KEY_POOLS_MAX (4u << 20)
+/* CRC16-XMODEM continued from `crc` (slot.c's crc16_xmodem starts from 0), so the
+ * slots of a million consecutive key numbers cost two CRC steps each, not sixteen. */
+static uint16_t crc_table[256];
+static uint16_t crc16_continue(uint16_t crc, const char *p, size_t len) {
+    if (!crc_table[1])
+        for (unsigned i = 0; i < 256; i++) {
+            uint16_t c = (uint16_t)(i << 8);
+            for (int b = 0; b < 8; b++) c = (uint16_t)(c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1);
+            crc_table[i] = c;
+        }
+    for (size_t i = 0; i < len; i++)
+        crc = (uint16_t)((crc << 8) ^ crc_table[((crc >> 8) ^ (unsigned char)p[i]) & 0xff]);
+    return crc;
+}
+
+/* Slots of keys 0..n-1 (key: the template's key bytes, digits at `digits`). */
+static void key_slots(char *key, size_t len, char *digits, uint64_t n, uint16_t *out) {
+    /* The bytes that are hashed: the hash tag's content, else the whole key; digits
+     * hold no braces, so the region is the same for every number. */
+    size_t h0 = 0, h1 = len;
+    const char *open = memchr(key, '{', len);
+    if (open) {
+        const char *close = memchr(open + 1, '}', len - (size_t)(open + 1 - key));
+        if (close && close > open + 1) {
+            h0 = (size_t)(open + 1 - key);
+            h1 = (size_t)(close - key);
+        }
+    }
+    size_t d = (size_t)(digits - key);
+    if (d < h0 || d + ENGINE_KEY_DIGITS > h1) { /* digits outside the hashed bytes */
+        for (uint64_t v = 0; v < n; v++) {
+            workload_put_digits(digits, v);
+            out[v] = (uint16_t)key_hash_slot(key, len);
+        }
+        return;
+    }
+    const size_t last2 = d + ENGINE_KEY_DIGITS - 2;
+    uint16_t head = 0;
+    for (uint64_t v = 0; v < n; v++) {
+        workload_put_digits(digits, v);
+        if (v % 100 == 0) head = crc16_continue(0, key + h0, last2 - h0);
+        out[v] = crc16_continue(head, key + last2, h1 - last2) & (CLUSTER_SLOTS - 1);
+    }
+}
+
+static key_pools *key_pools_build(const engine_config *cfg, const workload_template *t, const slot_map *map) {
+    if (cfg->mode != ENGINE_CLUSTER || cfg->keyspace > KEY_POOLS_MAX || t->key_off < 0 || t->nrandoms == 0)
+        return NULL;
+    size_t lo = (size_t)t->key_off, hi = lo + t->key_len;
+    if (t->rand_pos[0] < lo || t->rand_pos[0] + ENGINE_KEY_DIGITS > hi) return NULL;
+    for (int k = 1; k < t->nrandoms; k++)
+        if (t->rand_pos[k] >= lo && t->rand_pos[k] < hi) return NULL;
+    key_pools *p = calloc(1, sizeof *p);
+    uint16_t *slots = malloc(cfg->keyspace * sizeof *slots);
+    char *key = malloc(t->key_len);
+    /* Drawn from at random: huge pages spare a TLB miss per request. */
+    size_t huge = 2u << 20, bytes = (cfg->keyspace * sizeof *p->numbers + huge - 1) / huge * huge;
+    if (p && (p->numbers = aligned_alloc(huge, bytes)) != NULL) madvise(p->numbers, bytes, MADV_HUGEPAGE);
+    if (!p || !slots || !key || !p->numbers) goto fail;
+    memcpy(key, t->bytes + lo, t->key_len);
+    char *digits = key + (t->rand_pos[0] - lo);
+    uint64_t count[NET_MAX_NODES] = {0};
+    p->nnodes = map->nnodes;
+    key_slots(key, t->key_len, digits, cfg->keyspace, slots);
+    /* Self-check against slot.c on the ends of the range. */
+    for (uint64_t v = 0; v < cfg->keyspace; v += cfg->keyspace - 1 > 0 ? cfg->keyspace - 1 : 1) {
+        workload_put_digits(digits, v);
+        if (slots[v] != key_hash_slot(key, t->key_len)) goto fail;
+    }
+    for (uint64_t v = 0; v < cfg->keyspace; v++) {
+        uint16_t owner = map->owner[slots[v]];
+        if (owner >= map->nnodes) goto fail;
+        count[owner]++;
+    }
+    for (int k = 0; k < p->nnodes; k++) p->start[k + 1] = p->start[k] + count[k];
+    uint64_t next[NET_MAX_NODES];
+    memcpy(next, p->start, sizeof next);
+    for (uint64_t v = 0; v < cfg->keyspace; v++) p->numbers[next[map->owner[slots[v]]]++] = (uint32_t)v;
+    free(slots);
+    free(key);
+    return p;
+fail:
+    if (p) free(p->numbers);
+    free(p);
+    free(slots);
+    free(key);
+    return NULL;
+}
+
+static void key_pools_free(key_pools *p) {
+    if (p) free(p->numbers);
+    free(p);
+}
+
 int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     utc_timestamp(res->timestamp, sizeof res->timestamp);
@@ -178,6 +278,8 @@ int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t 
         sh.cfg = cfg;
         sh.tpl = &tpl;
         sh.is_write = test->is_write;
+        key_pools *pools = key_pools_build(cfg, &tpl, map);
+        sh.pools = pools;
         sh.target = cfg->duration_s > 0 ? 0 : cfg->requests;
         atomic_init(&sh.claimed, 0);
         atomic_init(&sh.abort, 0);
@@ -186,6 +288,7 @@ int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t 
         histogram_init(&out->hist);
         int trc = run_test(cfg, &sh, out, err, errlen);
         workload_template_free(&tpl);
+        key_pools_free(pools);
         if (trc != 0) {
             if (res->ntests == 0 && out->requests == 0) {
                 rc = -1; /* nothing measured at all */

@@ -14,6 +14,15 @@
 #include "engine/net.h"
 #include "engine/workload.h"
 
+/* Cluster mode: every key number below the keyspace, grouped by the node that served
+ * its slot when the test started. numbers[r] for a uniform r is a uniform key;
+ * numbers[start[k]] .. numbers[start[k+1]-1] are node k's. */
+typedef struct key_pools {
+    uint32_t *numbers;
+    uint64_t start[NET_MAX_NODES + 1];
+    int nnodes;
+} key_pools;
+
 /* What every worker of one test shares (read-only during the test except the atomics). */
 typedef struct run_shared {
     const engine_config *cfg;
@@ -27,6 +36,7 @@ typedef struct run_shared {
     atomic_int abort;           /* a worker failed: everyone stops */
     /* topology */
     const slot_map *map;        /* cluster mode: initial slot map */
+    const struct key_pools *pools; /* cluster mode, small keyspaces: key numbers by node */
     engine_endpoint primary;    /* standalone/replication: the (primary) server */
     const engine_endpoint *replicas;
     int nreplicas;
@@ -43,6 +53,7 @@ typedef struct worker {
     uint64_t first_client;  /* global index of clients[0] (spreads reads over replicas) */
     int active;             /* clients still issuing batches */
     slot_map *map;          /* cluster mode: this worker's copy, updated by MOVED */
+    int map_changed;        /* a MOVED changed map: key_pools' grouping is no longer exact */
     char *rbuf;             /* read buffer shared by the worker's connections */
     /* results */
     histogram hist;
