@@ -1,10 +1,16 @@
 /* valkey-bench run: the load engine from the command line. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd/commands.h"
 #include "engine/engine.h"
 #include "engine/report.h"
+
+static void on_signal(int sig) {
+    (void)sig;
+    engine_stop();
+}
 
 int cmd_run(int argc, char **argv) {
     engine_config cfg;
@@ -17,6 +23,13 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "valkey-bench run: %s\n", err);
         return 2;
     }
+    /* First Ctrl-C: stop and print what was measured; a second one kills. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     engine_results res;
     int rc = engine_run(&cfg, &res, err, sizeof err);
     if (rc < 0) {

@@ -9,7 +9,11 @@
  *
  * A client owns a batch buffer holding -P copies of the test's request, so that a
  * batch costs a few digit writes per request; connections queue iovecs that point
- * into it (no copy), which also makes re-sending a redirected request free. */
+ * into it (no copy), which also makes re-sending a redirected request free.
+ *
+ * Latency of a request: from its batch's write to the read() that delivered its
+ * reply (one CLOCK_MONOTONIC read per read(), not per reply). A redirected request
+ * keeps its original start. A batch's requests all count or (warm-up) all don't. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,6 +541,12 @@ void worker_run(worker *w) {
         }
         uint64_t now = engine_now_ns();
         if (now >= next_check) {
+            if (engine_stop_requested()) {
+                w->failed = 1;
+                snprintf(w->err, sizeof w->err, "interrupted");
+                atomic_store(&w->sh->abort, 1);
+                break;
+            }
             check_timeouts(w, now);
             next_check = now + TIMEOUT_CHECK_NS;
         }

@@ -13,6 +13,11 @@
 #include "engine/worker.h"
 #include "engine/workload.h"
 
+static atomic_int stop_requested;
+
+void engine_stop(void) { atomic_store(&stop_requested, 1); }
+int engine_stop_requested(void) { return atomic_load_explicit(&stop_requested, memory_order_relaxed); }
+
 const char *engine_mode_name(engine_mode m) {
     switch (m) {
     case ENGINE_CLUSTER:

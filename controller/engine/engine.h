@@ -98,4 +98,8 @@ const char *engine_mode_name(engine_mode m);
 int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t errlen);
 void engine_results_free(engine_results *res);
 
+/* Ends the current run as soon as possible (async-signal-safe: for a SIGINT handler);
+ * engine_run then returns the results so far, marked partial ("interrupted"). */
+void engine_stop(void);
+
 #endif

@@ -3,7 +3,8 @@
 
   vbcheck.py sum DIR PATTERN          sum of the integer values of keys matching PATTERN on every primary
   vbcheck.py count DIR PATTERN        number of keys matching PATTERN over every primary
-  vbcheck.py calls DIR COMMAND        per primary: calls of COMMAND from INFO commandstats, space-separated
+  vbcheck.py calls DIR COMMAND [ROLE] per node of ROLE (default primary): calls of COMMAND from INFO
+                                      commandstats, space-separated
   vbcheck.py json-get FILE FIELD...   print fields of the first/only test of a JSON document (x.y paths)
 """
 import json
@@ -14,7 +15,7 @@ sys.path.insert(0, os.environ.get("VB_HARNESS", os.path.join(os.path.dirname(__f
 from valkey_topology import resp_command  # noqa: E402
 
 
-def primaries(d):
+def primaries(d, role="primary"):
     with open(os.path.join(d, "topology.json")) as f:
         topo = json.load(f)
     password = None
@@ -22,7 +23,7 @@ def primaries(d):
     if pf:
         with open(pf) as f:
             password = f.read().strip()
-    return [n for n in topo["nodes"] if n["role"] == "primary"], password
+    return [n for n in topo["nodes"] if n["role"] == role], password
 
 
 def keys(n, pattern, password):
@@ -48,7 +49,8 @@ def main():
             vals.append(str(v).lower() if isinstance(v, bool) else str(v))
         print(" ".join(vals))
         return
-    nodes, password = primaries(sys.argv[2])
+    role = sys.argv[4] if cmd == "calls" and len(sys.argv) > 4 else "primary"
+    nodes, password = primaries(sys.argv[2], role)
     if cmd == "sum":
         total = 0
         for n in nodes:
