@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "kube/config.h"
+#include "kube/httpd.h"
 #include "kube/manager.h"
 #include "operator/operator.h"
 
@@ -28,7 +29,7 @@ typedef struct operator_flags {
     long lease_ms, renew_ms, retry_ms, resync_ms;
     int workers;
     const char *metrics_addr, *health_addr;
-    char http_addr[32];
+    char http_addr[96];
     const char *log_format, *log_level;
 } operator_flags;
 
@@ -40,9 +41,11 @@ static void usage(FILE *out) {
             "  --kubeconfig PATH        kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)\n"
             "  --context NAME           kubeconfig context (default: current-context)\n"
             "  --namespace NS[,NS...]   watch only these namespaces; repeatable (default: all namespaces)\n"
+            "                           (alias: --watch-namespaces)\n"
             "  --leader-elect[=BOOL]    elect a leader through a Lease before reconciling (default: true)\n"
             "  --lease-name NAME        leader election Lease name (default: valkey-bench-operator)\n"
-            "  --lease-namespace NS     namespace of the Lease (default: the kubeconfig/in-cluster namespace)\n"
+            "  --lease-namespace NS     namespace of the Lease (default: $POD_NAMESPACE, else the\n"
+            "                           kubeconfig/in-cluster namespace; alias: --leader-election-namespace)\n"
             "  --lease-duration DUR     Lease duration (default: 15s)\n"
             "  --renew-deadline DUR     give up leading when not renewed for this long (default: 10s)\n"
             "  --retry-period DUR       interval between Lease attempts (default: 2s)\n"
@@ -52,6 +55,7 @@ static void usage(FILE *out) {
             "  --metrics-addr ADDR      /metrics listen address (default: :8080)\n"
             "  --health-addr ADDR       /healthz and /readyz listen address (default: :8081)\n"
             "  --http-port N            serve all three endpoints on this one port instead (0: any free port)\n"
+            "  --http-bind-address ADDR serve all three endpoints on this one address (e.g. :8080)\n"
             "  --log-format FMT         logfmt or json (default: logfmt)\n"
             "  --log-level LEVEL        debug, info, warn or error (default: info)\n"
             "  --help                   show this help\n\n"
@@ -95,16 +99,18 @@ static int add_namespaces(operator_flags *f, const char *list) {
 enum {
     OPT_KUBECONFIG = 1000, OPT_CONTEXT, OPT_NAMESPACE, OPT_LEADER_ELECT, OPT_LEASE_NAME, OPT_LEASE_NS,
     OPT_LEASE_DURATION, OPT_RENEW_DEADLINE, OPT_RETRY_PERIOD, OPT_IDENTITY, OPT_WORKERS, OPT_RESYNC,
-    OPT_METRICS_ADDR, OPT_HEALTH_ADDR, OPT_HTTP_PORT, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_HELP
+    OPT_METRICS_ADDR, OPT_HEALTH_ADDR, OPT_HTTP_PORT, OPT_HTTP_BIND, OPT_LOG_FORMAT, OPT_LOG_LEVEL, OPT_HELP
 };
 
 static const struct option long_opts[] = {
     {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
     {"context", required_argument, NULL, OPT_CONTEXT},
     {"namespace", required_argument, NULL, OPT_NAMESPACE},
+    {"watch-namespaces", required_argument, NULL, OPT_NAMESPACE}, /* alias used by the manifests */
     {"leader-elect", optional_argument, NULL, OPT_LEADER_ELECT},
     {"lease-name", required_argument, NULL, OPT_LEASE_NAME},
     {"lease-namespace", required_argument, NULL, OPT_LEASE_NS},
+    {"leader-election-namespace", required_argument, NULL, OPT_LEASE_NS}, /* alias */
     {"lease-duration", required_argument, NULL, OPT_LEASE_DURATION},
     {"renew-deadline", required_argument, NULL, OPT_RENEW_DEADLINE},
     {"retry-period", required_argument, NULL, OPT_RETRY_PERIOD},
@@ -114,6 +120,7 @@ static const struct option long_opts[] = {
     {"metrics-addr", required_argument, NULL, OPT_METRICS_ADDR},
     {"health-addr", required_argument, NULL, OPT_HEALTH_ADDR},
     {"http-port", required_argument, NULL, OPT_HTTP_PORT},
+    {"http-bind-address", required_argument, NULL, OPT_HTTP_BIND},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"help", no_argument, NULL, OPT_HELP},
@@ -171,6 +178,16 @@ static int parse_flags(int argc, char **argv, operator_flags *f) {
                 return 2;
             }
             snprintf(f->http_addr, sizeof f->http_addr, ":%ld", p);
+            break;
+        }
+        case OPT_HTTP_BIND: {
+            char host[64];
+            int port;
+            if (kube_parse_listen_addr(optarg, host, sizeof host, &port) != 0) {
+                fprintf(stderr, "valkey-bench operator: --http-bind-address wants host:port or :port\n");
+                return 2;
+            }
+            snprintf(f->http_addr, sizeof f->http_addr, "%s", optarg);
             break;
         }
         case OPT_LOG_FORMAT: f->log_format = optarg; break;

@@ -41,7 +41,9 @@ leader_metric() { get "$1" /metrics >/dev/null; sed -n 's/^leader_election_maste
 
 echo "== two replicas, one leader"
 start_op a main 4s 3s 500ms --log-format json
-start_op b main 4s 3s 500ms
+# b uses the flag spellings of the shipped manifests (aliases)
+start_op b main 4s 3s 500ms --http-bind-address=127.0.0.1:0 --watch-namespaces=default,kube-system \
+    --leader-election-namespace=default
 for _ in $(seq 600); do h=$(holder main 2>/dev/null || true); [ -n "$h" ] && break; sleep 0.1; done
 [ "$h" = a ] || [ "$h" = b ] || fail "no lease holder (got '$h')"
 L=$h; F=$([ "$L" = a ] && echo b || echo a)

@@ -4,7 +4,7 @@ vb_unit_test(test_runtime_units test_runtime_units.c LIBS vb_kube)
 # the leak test in the build-asan pass.
 add_executable(it_informer it_informer.c)
 target_link_libraries(it_informer PRIVATE vb_kube)
-vb_script_test(it_informer ${CMAKE_CURRENT_SOURCE_DIR}/with_kubesim.sh ARGS $<TARGET_FILE:it_informer> 3 TIMEOUT 600)
+vb_script_test(it_informer ${CMAKE_CURRENT_SOURCE_DIR}/with_kubesim.sh ARGS $<TARGET_FILE:it_informer> 4 TIMEOUT 600)
 # Manager, controllers, Owns(), event aggregation, metrics, graceful stop.
 add_executable(it_manager it_manager.c)
 target_link_libraries(it_manager PRIVATE vb_kube)
