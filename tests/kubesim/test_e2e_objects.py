@@ -115,12 +115,17 @@ class TestObjects(unittest.TestCase):
                                        "spec": {"mode": "cluster"}})
         self.assertEqual(s, 201)
         self.assertRegex(o["metadata"]["name"], r"^w-gen-[a-z0-9]{5}$")
+        self.gen_name = o["metadata"]["name"]
         s, o, _ = self.req("POST", W + "?dryRun=All", {
             "apiVersion": "example.com/v1", "kind": "Widget",
             "metadata": {"name": "w-dry-run"}, "spec": {"mode": "cluster"}})
         self.assertEqual(s, 201)
         self.assertNotIn("resourceVersion", o["metadata"])
         self.assertEqual(self.req("GET", W + "/w-dry-run")[0], 404)
+        s, o, _ = self.req("PATCH", W + "/" + self.gen_name + "?dryRun=All",
+                           {"spec": {"size": 7}}, ctype=MERGE)
+        self.assertEqual((s, o["spec"]["size"]), (200, 7))
+        self.assertEqual(self.req("GET", W + "/" + self.gen_name)[1]["spec"].get("size"), 3)
 
     def test_create_errors(self):
         s, body, _ = self.req("POST", W, b'{"apiVersion":"example.com/v1", "kind": "Widget",}',

@@ -64,6 +64,10 @@ def decode_body(info, raw):
     return obj
 
 
+def is_dry_run(query):
+    return "All" in query.getall("dryRun")
+
+
 class Api:
     def __init__(self, store, registry, hooks=None):
         self.store = store
@@ -206,7 +210,7 @@ class Api:
         if info.storage == "events":
             events.validate(info, obj)
         microtime.validate(info, obj)
-        dry = "All" in query.getall("dryRun") if hasattr(query, "getall") else query.get("dryRun") == "All"
+        dry = is_dry_run(query)
         with self.store.lock:
             if info.namespaced:
                 nsobj = self._namespace_exists(ns)
@@ -268,7 +272,7 @@ class Api:
                                details(info, name, causes=[{"reason": "FieldValueInvalid",
                                                             "message": msg,
                                                             "field": "metadata.resourceVersion"}]))
-            return self._finish_write(info, old, obj, sub, fv)
+            return self._finish_write(info, old, obj, sub, fv, is_dry_run(query))
 
     # ---- patch ----------------------------------------------------------------------
     def patch(self, info, ns, name, ctype, raw, query, sub=None):
@@ -323,10 +327,10 @@ class Api:
             new_rv = (new.get("metadata") or {}).get("resourceVersion")
             if new_rv and new_rv != old["metadata"]["resourceVersion"]:
                 raise conflict(info, name)
-            return self._finish_write(info, old, new, sub, fv)
+            return self._finish_write(info, old, new, sub, fv, is_dry_run(query))
 
     # ---- the common write path ----------------------------------------------------------
-    def _finish_write(self, info, old, new, sub, fv):
+    def _finish_write(self, info, old, new, sub, fv, dry=False):
         md = new.setdefault("metadata", {}) or {}
         new["metadata"] = md
         omd = old["metadata"]
@@ -378,6 +382,9 @@ class Api:
         cmp_new["metadata"].pop("resourceVersion", None)
         if cmp_old == cmp_new:
             return 200, self.present(info, old), warnings
+        if dry:
+            md["resourceVersion"] = omd["resourceVersion"]
+            return 200, self.present(info, new), warnings
         if omd.get("deletionTimestamp") and not md.get("finalizers") and info.plural != "pods":
             md["resourceVersion"] = omd["resourceVersion"]
             self.store.remove(info.storage, omd.get("namespace", ""), md["name"])
