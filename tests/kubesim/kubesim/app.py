@@ -218,8 +218,7 @@ class Ctx:
         self.log("restart wipe=%s downtime=%s" % (wipe, downtime))
         self._close_all()
         if wipe:
-            if self.pods.kubelet is not None:
-                self.pods.kubelet.stop()
+            self.pods.reset_kubelet()
             with self.store.lock:
                 for crd in list(self.registry.custom):
                     for r in self.registry.custom[crd]:

@@ -41,6 +41,15 @@ class PodController(Loop):
             self.kubelet = sem.kubelet.Kubelet(KubeletApi(ctx), ctx.workdir)
         self.synced = {}   # uid -> resourceVersion last passed to sync()
 
+    def reset_kubelet(self):
+        """Kill every container and start over with a fresh kubelet (restart with wipe)."""
+        old = self.kubelet
+        if old is not None:
+            old.stop()
+            self.kubelet = sem.kubelet.Kubelet(KubeletApi(self.ctx), self.ctx.workdir)
+        self.synced.clear()
+        self.killing.clear()
+
     def stop(self):
         super().stop()
         if self.kubelet is not None:
