@@ -313,7 +313,7 @@ static CURLcode perform(kube_client *c, const kube_http_req *req, const char *to
     kube_http_resp_free(resp);
     CURL *h = kube_http_handle(c, req, token, &hdrs, resp, errbuf);
     if (!h) return CURLE_OUT_OF_MEMORY;
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)atomic_load(&c->timeout_ms));
     CURLcode cc = curl_easy_perform(h);
     if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->code);
     long nc = 0;

@@ -3,6 +3,10 @@
  * Resolution order (as kubectl/client-go): explicit --kubeconfig path, else $KUBECONFIG
  * (colon-separated list, merged: first file to set a map key wins), else ~/.kube/config,
  * else in-cluster (KUBERNETES_SERVICE_HOST/PORT and the service-account files).
+ * In-cluster files are read from /var/run/secrets/kubernetes.io/serviceaccount, or from
+ * $VB_KUBE_SERVICEACCOUNT_DIR when set (tests). *-data fields are written to private (0600)
+ * temp files removed by kube_config_free; a client copies what it needs, so the config may
+ * be freed once kube_client_new returned.
  * Kubeconfig YAML is parsed with libyaml. Errors are one human line in err, naming the
  * file (and line for YAML errors), context, CA file or plugin (with its stderr).
  */

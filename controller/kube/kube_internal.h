@@ -127,8 +127,8 @@ struct kube_client {
     pthread_mutex_t pool_lock;
     CURL **pool;
     size_t npool, cappool;
-    long timeout_ms;
-    int max_retries;
+    atomic_long timeout_ms;      /* settable while other threads make calls */
+    atomic_int max_retries;
     long backoff_base_ms, backoff_cap_ms;
     atomic_long connects;        /* new TCP connections opened (pool effectiveness, tests) */
     /* TLS material read once at creation, so temp files of the caller's config may go */
