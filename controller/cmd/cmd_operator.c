@@ -149,6 +149,11 @@ static int parse_flags(int argc, char **argv, operator_flags *f) {
             }
             break;
         case OPT_LEADER_ELECT:
+            /* "--leader-elect false" as well as "--leader-elect=false" */
+            if (!optarg && optind < argc && parse_bool(argv[optind], &f->leader_elect) == 0) {
+                optind++;
+                break;
+            }
             if (parse_bool(optarg, &f->leader_elect) != 0) {
                 fprintf(stderr, "valkey-bench operator: --leader-elect wants true or false, not '%s'\n", optarg);
                 return 2;

@@ -18,7 +18,7 @@ struct kube_leader {
 
     pthread_t thread;
     bool started;
-    atomic_bool stop, leading;
+    atomic_bool stop, leading, poked;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     unsigned int seed;
@@ -56,7 +56,7 @@ static void now_microtime(char *buf, size_t len) {
 static bool sleep_ms(kube_leader *l, long ms) {
     long long until = mono_ms() + ms;
     pthread_mutex_lock(&l->mu);
-    while (!atomic_load(&l->stop) && mono_ms() < until) {
+    while (!atomic_load(&l->stop) && !atomic_exchange(&l->poked, false) && mono_ms() < until) {
         struct timespec ts = {.tv_sec = until / 1000, .tv_nsec = (until % 1000) * 1000000};
         pthread_cond_timedwait(&l->cond, &l->mu, &ts);
     }
@@ -268,6 +268,14 @@ int kube_leader_start(kube_leader *l, char *err, size_t errlen) {
 }
 
 bool kube_leader_is_leader(kube_leader *l) { return l && atomic_load(&l->leading); }
+
+void kube_leader_poke(kube_leader *l) {
+    if (!l || atomic_load(&l->leading)) return; /* only candidates wait for a chance */
+    pthread_mutex_lock(&l->mu);
+    atomic_store(&l->poked, true);
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->mu);
+}
 
 void kube_leader_stop(kube_leader *l) {
     if (!l) return;

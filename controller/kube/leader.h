@@ -36,6 +36,8 @@ typedef struct kube_leader_opts {
 kube_leader *kube_leader_new(kube_client *client, const kube_leader_opts *opts, char *err, size_t errlen);
 int kube_leader_start(kube_leader *l, char *err, size_t errlen);
 bool kube_leader_is_leader(kube_leader *l);
+/* Makes a waiting candidate try again now (e.g. a watch saw the Lease released). */
+void kube_leader_poke(kube_leader *l);
 /* Stops the election; a held Lease is released first (on_stopped_leading is called). */
 void kube_leader_stop(kube_leader *l);
 void kube_leader_free(kube_leader *l);

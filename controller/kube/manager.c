@@ -47,6 +47,7 @@ struct kube_manager {
     kube_events *events;
     kube_metrics *metrics;
     kube_leader *leader;
+    kube_informer *lease_inf; /* watches the Lease so a release is noticed at once */
     kube_httpd *http;
     char **namespaces;
     char **listen;
@@ -399,6 +400,17 @@ static void on_stopped_leading(void *ud) {
     set_gate(m, false); /* at once, not at the next gate tick */
 }
 
+/* The Lease was released (holder cleared): candidates need not wait for their next try. */
+static void lease_changed(json_t *obj, void *ud) {
+    kube_manager *m = ud;
+    const char *holder = json_string_value(json_object_get(json_object_get(obj, "spec"), "holderIdentity"));
+    if (!holder || !*holder) kube_leader_poke(m->leader);
+}
+static void lease_updated(json_t *old, json_t *obj, void *ud) {
+    (void)old;
+    lease_changed(obj, ud);
+}
+
 static void on_new_leader(const char *identity, void *ud) {
     (void)identity;
     atomic_store(&((kube_manager *)ud)->election_ran, true);
@@ -466,6 +478,18 @@ int kube_manager_start(kube_manager *m, char *err, size_t errlen) {
                                .on_stopped_leading = on_stopped_leading, .on_new_leader = on_new_leader, .ud = m};
         m->leader = kube_leader_new(m->lease_client, &lo, err, errlen);
         if (!m->leader || kube_leader_start(m->leader, err, errlen) != 0) return -1;
+        /* Optional speed-up, not part of readiness: polling alone is correct. */
+        char fs[300];
+        snprintf(fs, sizeof fs, "metadata.name=%s", m->lease_name);
+        const char *lns[] = {m->lease_ns, NULL};
+        kube_informer_opts io = {.resource = &KUBE_LEASES, .namespaces = lns, .field_selector = fs,
+                                 .metrics = m->metrics};
+        m->lease_inf = kube_informer_new(m->client, &io, err, errlen);
+        if (m->lease_inf) {
+            kube_informer_handlers h = {.on_add = lease_changed, .on_update = lease_updated, .ud = m};
+            kube_informer_add_handlers(m->lease_inf, &h);
+            if (kube_informer_start(m->lease_inf, err, errlen) != 0) return -1;
+        }
     } else {
         atomic_store(&m->leading, true);
     }
@@ -494,6 +518,7 @@ void kube_manager_stop(kube_manager *m) {
     /* Only now is it safe to let another replica lead. */
     if (m->leader) kube_leader_stop(m->leader);
     for (int i = 0; i < m->ninformers; i++) kube_informer_stop(m->informers[i]);
+    if (m->lease_inf) kube_informer_stop(m->lease_inf);
     kube_events_flush(m->events, 2000);
     if (m->http) {
         kube_httpd_stop(m->http);
@@ -517,6 +542,7 @@ void kube_manager_free(kube_manager *m) {
         free(c);
     }
     for (int i = 0; i < m->ninformers; i++) kube_informer_free(m->informers[i]);
+    kube_informer_free(m->lease_inf);
     kube_leader_free(m->leader);
     kube_events_free(m->events);
     kube_metrics_free(m->metrics);

@@ -7,6 +7,7 @@ set -euo pipefail
 . "$(dirname "$0")/kubesim_env.sh"
 start_kubesim
 W=$KUBESIM_DIR
+echo "work dir $W"
 TOKEN=$(cat "$KUBESIM_DIR/token")
 fail() { echo "FAIL: $*"; for f in "$W"/op-*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 
@@ -103,6 +104,15 @@ wait_for "takeover by d" 60 holder_is grace d
 t1=$(now_ms)
 echo "takeover after SIGTERM: $((t1 - t0)) ms (lease duration 30000 ms)"
 [ $((t1 - t0)) -lt 30000 ] || fail "takeover was not prompt: the lease was not released"
+
+echo "== without leader election: ready once synced"
+start_op e none 15s 10s 2s --leader-elect false --namespace default
+wait_for "e http" 30 has_port e
+wait_for "e ready" 60 ready e
+grep -q 'leader election: disabled' "$W/body" || fail "e /readyz body"
+kubesim_api GET /apis/coordination.k8s.io/v1/namespaces/default/leases/none | grep -q NotFound ||
+    fail "a Lease was created although leader election is off"
+kill -TERM "$(pid_of e)"; wait "$(pid_of e)" || fail "operator e exit status"
 
 echo "== logs"
 python3 - "$W/op-a.log" <<'PY' || fail "operator a's --log-format json output is not one JSON object per line"
