@@ -342,6 +342,31 @@ static void client_send_batch(client *cl) {
 
 /* ---- replies ---- */
 
+#define REFRESH_INTERVAL_NS 1000000000ULL
+
+/* A MOVED says the slot map changed, maybe for many slots at once (a failover, a
+ * resharding): re-read the whole map from the node that redirected us, at most once
+ * a second per worker. Blocking, but rare; if it fails, the per-slot updates from
+ * MOVED replies still keep every request correct. */
+static void refresh_map(worker *w, const engine_endpoint *from) {
+    uint64_t now = engine_now_ns();
+    if (now - w->refreshed_ns < REFRESH_INTERVAL_NS) return;
+    w->refreshed_ns = now;
+    char err[512];
+    void *ctx = net_connect(w->sh->cfg, from, err, sizeof err);
+    slot_map *fresh = ctx ? malloc(sizeof *fresh) : NULL;
+    if (fresh && net_cluster_discover(ctx, from, fresh, err, sizeof err) == 0) {
+        int index[NET_MAX_NODES];
+        for (int k = 0; k < fresh->nnodes; k++) index[k] = slot_map_node(w->map, fresh->nodes[k].host, fresh->nodes[k].port);
+        for (int slot = 0; slot < CLUSTER_SLOTS; slot++) {
+            int k = index[fresh->owner[slot]];
+            if (k >= 0) w->map->owner[slot] = (uint16_t)k;
+        }
+    }
+    free(fresh);
+    net_close(ctx);
+}
+
 static void follow_redirect(conn *from, uint32_t idx, reply_kind kind) {
     client *cl = from->cl;
     worker *w = cl->w;
@@ -355,6 +380,7 @@ static void follow_redirect(conn *from, uint32_t idx, reply_kind kind) {
     if (kind == REPLY_MOVED && w->map->owner[r->slot] != node) {
         w->map->owner[r->slot] = (uint16_t)node;
         w->map_changed = 1;
+        refresh_map(w, &w->map->nodes[node]);
     }
     conn *to = cluster_conn(cl, node);
     if (!to) return;

@@ -54,6 +54,7 @@ typedef struct worker {
     int active;             /* clients still issuing batches */
     slot_map *map;          /* cluster mode: this worker's copy, updated by MOVED */
     int map_changed;        /* a MOVED changed map: key_pools' grouping is no longer exact */
+    uint64_t refreshed_ns;  /* last full slot map refresh */
     char *rbuf;             /* read buffer shared by the worker's connections */
     /* results */
     histogram hist;
