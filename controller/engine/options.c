@@ -192,9 +192,11 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-/* One flag; 0, 1 for --help, -1 rejected. */
-static int apply(engine_config *cfg, int opt, const char *arg, const char *password_file[1], char *err,
-                 size_t errlen) {
+#define NOT_MINE 2
+
+/* Where to connect and how: one flag; 0, -1 rejected, NOT_MINE. */
+static int apply_target(engine_config *cfg, int opt, const char *arg, const char *password_file[1], char *err,
+                        size_t errlen) {
     uint64_t v;
     switch (opt) {
     case 'h':
@@ -210,21 +212,6 @@ static int apply(engine_config *cfg, int opt, const char *arg, const char *passw
         cfg->password = strdup(arg);
         cfg->password_on_cmdline = 1;
         return cfg->password ? 0 : reject(err, errlen, "out of memory");
-    case 'c':
-        return parse_u64("-c", arg, 1, 100000, &cfg->clients, err, errlen);
-    case 'n':
-        return parse_u64("-n", arg, 1, UINT64_MAX / 2, &cfg->requests, err, errlen);
-    case 'd':
-        return parse_u64("-d", arg, 1, 64 * 1024 * 1024, &cfg->datasize, err, errlen);
-    case 'P':
-        return parse_u64("-P", arg, 1, 10000, &cfg->pipeline, err, errlen);
-    case 'r':
-        return parse_u64("-r", arg, 1, 1000000000000ULL, &cfg->keyspace, err, errlen);
-    case 't':
-        return parse_tests(arg, cfg, err, errlen);
-    case 'q':
-        cfg->quiet = 1;
-        return 0;
     case OPT_USER:
         if (!*arg || strlen(arg) >= sizeof cfg->user) return reject(err, errlen, "--user: bad user name");
         snprintf(cfg->user, sizeof cfg->user, "%s", arg);
@@ -232,8 +219,6 @@ static int apply(engine_config *cfg, int opt, const char *arg, const char *passw
     case OPT_PASSWORD_FILE:
         password_file[0] = arg;
         return 0;
-    case OPT_THREADS:
-        return parse_u64("--threads", arg, 1, 256, &cfg->threads, err, errlen);
     case OPT_MODE:
         if (strcmp(arg, "standalone") == 0)
             cfg->mode = ENGINE_STANDALONE;
@@ -261,13 +246,41 @@ static int apply(engine_config *cfg, int opt, const char *arg, const char *passw
         if (cfg->nreplicas == ENGINE_MAX_REPLICAS)
             return reject(err, errlen, "--replica: more than %d replicas", ENGINE_MAX_REPLICAS);
         return parse_endpoint("--replica", arg, &cfg->replicas[cfg->nreplicas++], err, errlen);
+    case OPT_TIMEOUT:
+        return parse_seconds("--timeout", arg, 0.1, 3600, &cfg->timeout_s, err, errlen);
+    default:
+        return NOT_MINE;
+    }
+}
+
+/* The load and the output: one flag; 0, 1 for --help, -1 rejected. */
+static int apply(engine_config *cfg, int opt, const char *arg, const char *password_file[1], char *err,
+                 size_t errlen) {
+    int rc = apply_target(cfg, opt, arg, password_file, err, errlen);
+    if (rc != NOT_MINE) return rc;
+    switch (opt) {
+    case 'c':
+        return parse_u64("-c", arg, 1, 100000, &cfg->clients, err, errlen);
+    case 'n':
+        return parse_u64("-n", arg, 1, UINT64_MAX / 2, &cfg->requests, err, errlen);
+    case 'd':
+        return parse_u64("-d", arg, 1, 64 * 1024 * 1024, &cfg->datasize, err, errlen);
+    case 'P':
+        return parse_u64("-P", arg, 1, 10000, &cfg->pipeline, err, errlen);
+    case 'r':
+        return parse_u64("-r", arg, 1, 1000000000000ULL, &cfg->keyspace, err, errlen);
+    case 't':
+        return parse_tests(arg, cfg, err, errlen);
+    case 'q':
+        cfg->quiet = 1;
+        return 0;
+    case OPT_THREADS:
+        return parse_u64("--threads", arg, 1, 256, &cfg->threads, err, errlen);
     case OPT_DURATION:
         if (parse_seconds("--duration", arg, 0.001, 86400 * 7, &cfg->duration_s, err, errlen) != 0) return -1;
         return 0;
     case OPT_WARMUP:
         return parse_seconds("--warmup", arg, 0, 86400, &cfg->warmup_s, err, errlen);
-    case OPT_TIMEOUT:
-        return parse_seconds("--timeout", arg, 0.1, 3600, &cfg->timeout_s, err, errlen);
     case OPT_WORKLOAD:
         if (!*arg || strlen(arg) >= sizeof cfg->workload || strpbrk(arg, ",\n\r\""))
             return reject(err, errlen, "--workload-name: must be 1..%zu characters without , \" or newlines",
