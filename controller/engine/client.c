@@ -56,6 +56,7 @@ typedef struct client {
     char *batch;           /* -P copies of the request */
     uint8_t *redirected;   /* per request: redirects followed so far */
     uint64_t *draw;        /* cluster mode: the batch's key_pools entries */
+    int node;              /* cluster mode: the node of the last batch, -1 before the first */
     uint32_t outstanding;  /* requests of the batch without a final reply */
     int measured;          /* the batch counts (not warm-up) */
     int done;
@@ -211,6 +212,7 @@ static conn *cluster_conn(client *cl, int node) {
 /* ---- batches ---- */
 
 #define MAX_NODE_TRIES 64
+#define STICKY 64
 
 /* Draws the random numbers of request i; the first is `first` when given (< keyspace). */
 static inline void patch(client *cl, char *req, uint64_t first) {
@@ -237,14 +239,19 @@ static inline int key_node(client *cl, const char *req) {
  * costing one full memory latency per request. */
 static void draw_from_pools(client *cl, uint32_t n, int *batch_node) {
     const key_pools *p = cl->w->sh->pools;
-    uint64_t r = rng_below(&cl->rng, cl->w->sh->cfg->keyspace);
-    int k = 0;
-    while (r >= p->start[k + 1]) k++;
-    *batch_node = k;
-    cl->draw[0] = r;
-    __builtin_prefetch(&p->numbers[r]);
+    uint32_t i = 0;
+    uint64_t r;
+    if (*batch_node < 0) {
+        r = rng_below(&cl->rng, cl->w->sh->cfg->keyspace);
+        int k = 0;
+        while (r >= p->start[k + 1]) k++;
+        *batch_node = k;
+        cl->draw[i++] = r;
+        __builtin_prefetch(&p->numbers[r]);
+    }
+    int k = *batch_node;
     uint64_t lo = p->start[k], span = p->start[k + 1] - lo;
-    for (uint32_t i = 1; i < n; i++) {
+    for (; i < n; i++) {
         r = lo + rng_below(&cl->rng, span);
         cl->draw[i] = r;
         __builtin_prefetch(&p->numbers[r]);
@@ -253,12 +260,16 @@ static void draw_from_pools(client *cl, uint32_t n, int *batch_node) {
 
 /* Fills request i and picks its connection. In cluster mode a batch goes to one node,
  * as redis-benchmark's does, so that a batch costs one write and one read however many
- * primaries there are: the batch's first key is uniform over the keyspace and picks
- * the node, the others are uniform among that node's keys. So every key is still
- * uniform over the keyspace, and each is routed by its own slot (a slot that moved
- * since the test started sends its key elsewhere). With a key_pools table (keyspaces
- * up to KEY_POOLS_MAX) the keys were drawn by draw_from_pools; without, it is
- * rejection sampling, and after MAX_NODE_TRIES misses a key goes to its own node. */
+ * primaries there are. Which node: the client stays on its previous batch's node with
+ * probability 1 - 1/STICKY, else the batch's first key, uniform over the keyspace,
+ * picks it; the other keys are uniform among that node's keys. That chain's stationary
+ * distribution gives each node its share of the keyspace, so keys stay uniform; the
+ * stickiness lets the next request carry the TCP ACK of the previous replies (a
+ * connection used once in a while costs the kernel a delayed-ACK packet per batch,
+ * ~30% more client CPU). Each key is routed by its own slot (a slot that moved since
+ * the test started sends its key elsewhere). With a key_pools table (keyspaces up to
+ * KEY_POOLS_MAX) the keys were drawn by draw_from_pools; without, it is rejection
+ * sampling, and after MAX_NODE_TRIES misses a key goes to its own node. */
 static conn *fill(client *cl, uint32_t i, int *batch_node) {
     run_shared *sh = cl->w->sh;
     const workload_template *t = sh->tpl;
@@ -314,6 +325,7 @@ static void client_send_batch(client *cl) {
         if (sh->target - first < n) n = (uint32_t)(sh->target - first);
     }
     int batch_node = -1;
+    if (!cl->fixed && cl->node >= 0 && rng_below(&cl->rng, STICKY) != 0) batch_node = cl->node;
     if (sh->pools && t->key_off >= 0) draw_from_pools(cl, n, &batch_node);
     for (uint32_t i = 0; i < n; i++) {
         conn *c = fill(cl, i, &batch_node);
@@ -324,6 +336,7 @@ static void client_send_batch(client *cl) {
         }
         conn_expect(c, i);
     }
+    cl->node = batch_node;
     cl->outstanding = n;
     cl->batch_ns = now;
     if (cl->fixed) {
@@ -509,6 +522,7 @@ int worker_connect(worker *w, uint64_t seed) {
     for (int i = 0; i < w->nclients && !w->failed; i++) {
         client *cl = &w->clients[i];
         cl->w = w;
+        cl->node = -1;
         cl->rng = seed ^ (0x9E3779B97F4A7C15ULL * (w->first_client + (uint64_t)i + 1));
         if (!cl->rng) cl->rng = 1;
         cl->batch = malloc(cfg->pipeline * t->len);
