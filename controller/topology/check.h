@@ -25,6 +25,8 @@ typedef struct topo_placement {
     char pod[TOPO_NAME_MAX];      /* may be "" */
     char node[TOPO_NAME_MAX];     /* Kubernetes node; may be "" */
     char zone[TOPO_ZONE_MAX];     /* may be "" (unknown) */
+    char phase[16];               /* Pod status.phase, "" when not from Kubernetes */
+    int ready;                    /* Pod Ready condition: 1/0, -1 unknown */
 } topo_placement;
 
 typedef struct topo_placement_map {
@@ -37,6 +39,14 @@ int placement_map_add(topo_placement_map *m, const char *addr, const char *pod, 
 /* "ip:port" first, then "ip"; NULL when unmapped. */
 const topo_placement *placement_map_find(const topo_placement_map *m, const char *host, int port);
 void placement_map_free(topo_placement_map *m);
+
+/* Fills the map from Kubernetes objects: `pods` and `nodes` are a List object ({"items":
+ * [...]}) or a plain array. Every pod IP (status.podIP and status.podIPs) maps to the pod,
+ * its spec.nodeName and that Node's `zone_label` label. Pods without an IP are skipped
+ * (they cannot be a Valkey node yet). Pure; returns the number of pods mapped, or -1 with
+ * err on malformed input or OOM. */
+int placement_map_from_kube(topo_placement_map *m, const json_t *pods, const json_t *nodes, const char *zone_label,
+                            char *err, size_t errlen);
 
 typedef struct topo_requirements {
     int cluster_state_ok;     /* cluster mode: cluster_state must be ok */
@@ -100,8 +110,9 @@ const char *topo_verdict_first_failure(const topo_verdict *v);
 
 /* The seed's verify-cluster.sh report: === Pods ===, === cluster info === (or
  * === replication info ===), === Topology + primary↔replica AZ pairing ===, the failed
- * checks, and the final "VERIFY: PASS — ..." / "VERIFY: FAIL — ..." line. */
-void topo_render_report(FILE *out, const topology *t, const topo_verdict *v);
+ * checks, and the final "VERIFY: PASS — ..." / "VERIFY: FAIL — ..." line. The Pods
+ * section lists every node and every mapped pod (m may be NULL). */
+void topo_render_report(FILE *out, const topology *t, const topo_placement_map *m, const topo_verdict *v);
 
 /* The ValkeyTopologyCheck status fields (camelCase): result, checks, firstFailure,
  * clusterInfo, primaries, crossZonePairs, topology. New reference. */

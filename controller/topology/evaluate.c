@@ -15,47 +15,6 @@ __attribute__((format(printf, 3, 4))) static void sfmt(char *buf, size_t cap, co
     va_end(ap);
 }
 
-/* ---- placement map ---- */
-
-int placement_map_add(topo_placement_map *m, const char *addr, const char *pod, const char *node, const char *zone) {
-    if (!addr || !*addr || strlen(addr) >= sizeof m->items[0].addr) return -1;
-    topo_placement *p = NULL;
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->items[i].addr, addr) == 0) p = &m->items[i];
-    if (!p) {
-        if (m->n == m->cap) {
-            size_t cap = m->cap ? m->cap * 2 : 8;
-            topo_placement *items = realloc(m->items, cap * sizeof *items);
-            if (!items) return -1;
-            m->items = items;
-            m->cap = cap;
-        }
-        p = &m->items[m->n++];
-    }
-    memset(p, 0, sizeof *p);
-    sfmt(p->addr, sizeof p->addr, "%s", addr);
-    sfmt(p->pod, sizeof p->pod, "%s", pod ? pod : "");
-    sfmt(p->node, sizeof p->node, "%s", node ? node : "");
-    sfmt(p->zone, sizeof p->zone, "%s", zone ? zone : "");
-    return 0;
-}
-
-const topo_placement *placement_map_find(const topo_placement_map *m, const char *host, int port) {
-    if (!m || !host || !*host) return NULL;
-    char hp[TOPO_HOST_MAX + 8];
-    sfmt(hp, sizeof hp, "%s:%d", host, port);
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->items[i].addr, hp) == 0) return &m->items[i];
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->items[i].addr, host) == 0) return &m->items[i];
-    return NULL;
-}
-
-void placement_map_free(topo_placement_map *m) {
-    free(m->items);
-    memset(m, 0, sizeof *m);
-}
-
 void topo_requirements_default(topo_requirements *r) {
     r->cluster_state_ok = 1;
     r->all_slots_covered = 1;

@@ -8,7 +8,8 @@ static const char *or_dash(const char *s) { return s && *s ? s : "-"; }
 static const char *name_of(const char *pod, const char *addr) { return pod && *pod ? pod : addr; }
 
 typedef struct {
-    char name[TOPO_NAME_MAX], addr[TOPO_HOST_MAX + 8], node[TOPO_NAME_MAX], zone[TOPO_ZONE_MAX], role[64];
+    char name[TOPO_NAME_MAX], ready[8], status[16], addr[TOPO_HOST_MAX + 8], node[TOPO_NAME_MAX],
+        zone[TOPO_ZONE_MAX], role[64];
 } pod_line;
 
 static int cmp_pod_line(const void *a, const void *b) {
@@ -17,40 +18,55 @@ static int cmp_pod_line(const void *a, const void *b) {
     return c ? c : strcmp(x->addr, y->addr);
 }
 
-static void render_pods(FILE *out, const topology *t, const topo_verdict *v) {
+static void fill_pod_cols(pod_line *l, const topo_placement *pl, const char *fallback_zone) {
+    snprintf(l->name, sizeof l->name, "%s", or_dash(pl ? pl->pod : ""));
+    snprintf(l->ready, sizeof l->ready, "%s", !pl || pl->ready < 0 ? "-" : pl->ready ? "yes" : "no");
+    snprintf(l->status, sizeof l->status, "%s", or_dash(pl ? pl->phase : ""));
+    snprintf(l->node, sizeof l->node, "%s", or_dash(pl ? pl->node : ""));
+    snprintf(l->zone, sizeof l->zone, "%s", or_dash(pl && pl->zone[0] ? pl->zone : fallback_zone));
+}
+
+/* Every Valkey node (with its pod when mapped), then mapped pods that are no node. */
+static void render_pods(FILE *out, const topology *t, const topo_placement_map *m) {
     fprintf(out, "=== Pods ===\n");
-    pod_line *lines = calloc(t->nnodes ? t->nnodes : 1, sizeof *lines);
+    size_t cap = t->nnodes + (m ? m->n : 0), n = 0;
+    pod_line *lines = calloc(cap ? cap : 1, sizeof *lines);
     if (!lines) return;
-    size_t w[4] = {4, 7, 4, 4};
     for (size_t i = 0; i < t->nnodes; i++) {
-        const topo_node *n = &t->nodes[i];
-        pod_line *l = &lines[i];
-        snprintf(l->addr, sizeof l->addr, "%s:%d", n->host, n->port);
-        /* Names and zones as the verdict resolved them (placement map, else Valkey's). */
-        const char *pod = "", *node = "", *zone = n->zone;
-        for (size_t p = 0; p < v->nprimaries; p++) {
-            const topo_primary_row *pr = &v->primaries[p];
-            if (strcmp(pr->address, l->addr) == 0) pod = pr->pod, node = pr->node, zone = pr->zone;
-            for (size_t r = 0; r < pr->nreplicas; r++)
-                if (strcmp(pr->replicas[r].address, l->addr) == 0)
-                    pod = pr->replicas[r].pod, node = pr->replicas[r].node, zone = pr->replicas[r].zone;
-        }
-        snprintf(l->name, sizeof l->name, "%s", or_dash(pod));
-        snprintf(l->node, sizeof l->node, "%s", or_dash(node));
-        snprintf(l->zone, sizeof l->zone, "%s", or_dash(zone));
-        snprintf(l->role, sizeof l->role, "%s%s%s%s", n->is_primary ? "primary" : "replica",
-                 n->flags & TOPO_FLAG_FAIL ? ",fail" : "", n->flags & TOPO_FLAG_PFAIL ? ",pfail" : "",
-                 n->reachable ? "" : ",unreachable");
-        size_t lens[4] = {strlen(l->name), strlen(l->addr), strlen(l->node), strlen(l->zone)};
-        for (int k = 0; k < 4; k++)
-            if (lens[k] > w[k]) w[k] = lens[k];
+        const topo_node *nd = &t->nodes[i];
+        pod_line *l = &lines[n++];
+        snprintf(l->addr, sizeof l->addr, "%s:%d", nd->host, nd->port);
+        fill_pod_cols(l, placement_map_find(m, nd->host, nd->port), nd->zone);
+        snprintf(l->role, sizeof l->role, "%s%s%s%s", nd->is_primary ? "primary" : "replica",
+                 nd->flags & TOPO_FLAG_FAIL ? ",fail" : "", nd->flags & TOPO_FLAG_PFAIL ? ",pfail" : "",
+                 nd->reachable ? "" : ",unreachable");
     }
-    qsort(lines, t->nnodes, sizeof *lines, cmp_pod_line);
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1], "ADDRESS", (int)w[2], "NODE", (int)w[3],
-            "ZONE", "ROLE");
-    for (size_t i = 0; i < t->nnodes; i++)
-        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], lines[i].name, (int)w[1], lines[i].addr, (int)w[2],
-                lines[i].node, (int)w[3], lines[i].zone, lines[i].role);
+    for (size_t k = 0; m && k < m->n; k++) {
+        const topo_placement *pl = &m->items[k];
+        int used = !pl->pod[0]; /* hand-made --zone entries are no pods */
+        for (size_t i = 0; i < t->nnodes && !used; i++)
+            used = placement_map_find(m, t->nodes[i].host, t->nodes[i].port) == pl ||
+                   (pl->pod[0] && strcmp(lines[i].name, pl->pod) == 0);
+        for (size_t j = t->nnodes; j < n && !used; j++) used = strcmp(lines[j].name, pl->pod) == 0;
+        if (used) continue;
+        pod_line *l = &lines[n++];
+        snprintf(l->addr, sizeof l->addr, "%s", pl->addr);
+        fill_pod_cols(l, pl, "");
+        snprintf(l->role, sizeof l->role, "not a node of this %s", t->mode == TOPO_CLUSTER ? "cluster" : "primary");
+    }
+    size_t w[6] = {4, 5, 6, 7, 4, 4};
+    for (size_t i = 0; i < n; i++) {
+        const char *cols[6] = {lines[i].name, lines[i].ready, lines[i].status, lines[i].addr, lines[i].node, lines[i].zone};
+        for (int k = 0; k < 6; k++)
+            if (strlen(cols[k]) > w[k]) w[k] = strlen(cols[k]);
+    }
+    qsort(lines, n, sizeof *lines, cmp_pod_line);
+    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], "NAME", (int)w[1], "READY", (int)w[2], "STATUS",
+            (int)w[3], "ADDRESS", (int)w[4], "NODE", (int)w[5], "ZONE", "ROLE");
+    for (size_t i = 0; i < n; i++)
+        fprintf(out, "%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", (int)w[0], lines[i].name, (int)w[1], lines[i].ready,
+                (int)w[2], lines[i].status, (int)w[3], lines[i].addr, (int)w[4], lines[i].node, (int)w[5],
+                lines[i].zone, lines[i].role);
     free(lines);
 }
 
@@ -109,8 +125,8 @@ static void render_pairs(FILE *out, const topo_verdict *v) {
     }
 }
 
-void topo_render_report(FILE *out, const topology *t, const topo_verdict *v) {
-    render_pods(out, t, v);
+void topo_render_report(FILE *out, const topology *t, const topo_placement_map *m, const topo_verdict *v) {
+    render_pods(out, t, m);
     render_info(out, t);
     render_pairs(out, v);
     for (size_t i = 0; i < v->nchecks; i++)

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (topo_evaluate(&t, &m, &req, &v) == 0) {
             FILE *devnull = fopen("/dev/null", "w");
             if (devnull) {
-                topo_render_report(devnull, &t, &v);
+                topo_render_report(devnull, &t, &m, &v);
                 fclose(devnull);
             }
             json_t *j = topo_verdict_to_json(&v);

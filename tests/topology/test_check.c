@@ -72,15 +72,16 @@ static void evaluate(const topology *t, const topo_placement_map *m, const topo_
     assert_int_equal(topo_evaluate(t, m, req ? req : &def, v), 0);
 }
 
-static char *render(const topology *t, const topo_verdict *v) {
+static char *render_with(const topology *t, const topo_placement_map *m, const topo_verdict *v) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     assert_non_null(f);
-    topo_render_report(f, t, v);
+    topo_render_report(f, t, m, v);
     fclose(f);
     return buf;
 }
+#define render(t, v) render_with((t), &m, (v))
 
 static void test_cross_zone_cluster_passes(void **state) {
     (void)state;
@@ -373,6 +374,54 @@ static void test_json_status_shape(void **state) {
     placement_map_free(&m);
 }
 
+static void test_placement_from_kube(void **state) {
+    (void)state;
+    json_error_t je;
+    json_t *pods = json_loads(
+        "{\"items\":["
+        "{\"metadata\":{\"name\":\"valkey-0\"},\"spec\":{\"nodeName\":\"n-a\"},\"status\":{\"phase\":\"Running\","
+        "\"podIP\":\"10.0.0.1\",\"podIPs\":[{\"ip\":\"10.0.0.1\"},{\"ip\":\"fd00::1\"}],"
+        "\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"True\"},{\"type\":\"Ready\",\"status\":\"True\"}]}},"
+        "{\"metadata\":{\"name\":\"valkey-1\"},\"spec\":{\"nodeName\":\"n-b\"},\"status\":{\"phase\":\"Running\","
+        "\"podIP\":\"10.0.0.2\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}},"
+        "{\"metadata\":{\"name\":\"valkey-2\"},\"spec\":{\"nodeName\":\"n-c\"},\"status\":{\"phase\":\"Pending\"}},"
+        "{\"metadata\":{\"name\":\"valkey-3\"},\"spec\":{\"nodeName\":\"n-unlabelled\"},\"status\":{\"podIP\":\"10.0.0.4\"}},"
+        "7]}",
+        0, &je);
+    json_t *nodes = json_loads("[{\"metadata\":{\"name\":\"n-a\",\"labels\":{\"topology.kubernetes.io/zone\":\"za\","
+                               "\"custom/zone\":\"ca\"}}},"
+                               "{\"metadata\":{\"name\":\"n-b\",\"labels\":{\"topology.kubernetes.io/zone\":\"zb\"}}},"
+                               "{\"metadata\":{\"name\":\"n-unlabelled\"}}]",
+                               0, &je);
+    assert_non_null(pods);
+    assert_non_null(nodes);
+    topo_placement_map m = {0};
+    char err[128];
+    assert_int_equal(placement_map_from_kube(&m, pods, nodes, NULL, err, sizeof err), 3);
+    const topo_placement *p = placement_map_find(&m, "10.0.0.1", 6379);
+    assert_non_null(p);
+    assert_string_equal(p->pod, "valkey-0");
+    assert_string_equal(p->node, "n-a");
+    assert_string_equal(p->zone, "za");
+    assert_string_equal(p->phase, "Running");
+    assert_int_equal(p->ready, 1);
+    assert_string_equal(placement_map_find(&m, "fd00::1", 6379)->pod, "valkey-0");
+    assert_int_equal(placement_map_find(&m, "10.0.0.2", 1)->ready, 0);
+    assert_string_equal(placement_map_find(&m, "10.0.0.4", 1)->zone, ""); /* node has no zone label */
+    assert_int_equal(placement_map_find(&m, "10.0.0.4", 1)->ready, -1);
+    placement_map_free(&m);
+    assert_int_equal(placement_map_from_kube(&m, pods, nodes, "custom/zone", err, sizeof err), 3);
+    assert_string_equal(placement_map_find(&m, "10.0.0.1", 1)->zone, "ca");
+    placement_map_free(&m);
+    json_t *bad = json_string("x");
+    assert_int_equal(placement_map_from_kube(&m, bad, nodes, NULL, err, sizeof err), -1);
+    assert_int_equal(placement_map_from_kube(&m, pods, bad, NULL, err, sizeof err), -1);
+    json_decref(bad);
+    json_decref(pods);
+    json_decref(nodes);
+    placement_map_free(&m);
+}
+
 static void test_placement_map(void **state) {
     (void)state;
     topo_placement_map m = {0};
@@ -401,6 +450,7 @@ int main(void) {
         cmocka_unit_test(test_replication_mode),
         cmocka_unit_test(test_json_status_shape),
         cmocka_unit_test(test_placement_map),
+        cmocka_unit_test(test_placement_from_kube),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
