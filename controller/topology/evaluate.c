@@ -121,6 +121,12 @@ static int counts_as_primary(const topology *t, const topo_node *n) {
     return n->is_primary && (t->mode == TOPO_REPLICATION || n->slot_count > 0);
 }
 
+static int cmp_replica(const void *a, const void *b) {
+    const topo_replica_row *x = a, *y = b;
+    int c = strcmp(x->pod, y->pod);
+    return c ? c : strcmp(x->address, y->address);
+}
+
 static int cmp_primary(const void *a, const void *b) {
     const topo_primary_row *x = a, *y = b;
     if (x->first_slot != y->first_slot) return x->first_slot < y->first_slot ? -1 : 1;
@@ -172,6 +178,9 @@ static int build_table(const topology *t, const topo_placement_map *m, topo_verd
             rr->lag_bytes = n->offset >= 0 && rn->offset >= 0 ? (n->offset > rn->offset ? n->offset - rn->offset : 0) : -1;
         }
     }
+    /* Stable output: replicas reconnect (and reorder in INFO) at any time. */
+    for (size_t i = 0; i < v->nprimaries; i++)
+        qsort(v->primaries[i].replicas, v->primaries[i].nreplicas, sizeof *v->primaries[i].replicas, cmp_replica);
     qsort(v->primaries, v->nprimaries, sizeof *v->primaries, cmp_primary);
     return 0;
 }
