@@ -307,6 +307,16 @@ static bool transient_transport(CURLcode cc) {
 
 static bool retryable_code(long code) { return code == 429 || code == 500 || code == 502 || code == 503 || code == 504; }
 
+/* Counts requests put on the wire. libcurl silently resends a request whose reused connection
+ * turns out dead, so "failed to connect" alone does not prove a POST never reached the server. */
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud) {
+    (void)h;
+    (void)data;
+    (void)size;
+    if (type == CURLINFO_HEADER_OUT) ((kube_http_resp *)ud)->requests_sent++;
+    return 0;
+}
+
 static CURLcode perform(kube_client *c, const kube_http_req *req, const char *token, kube_http_resp *resp,
                         char *errbuf) {
     struct curl_slist *hdrs = NULL;
@@ -314,6 +324,14 @@ static CURLcode perform(kube_client *c, const kube_http_req *req, const char *to
     CURL *h = kube_http_handle(c, req, token, &hdrs, resp, errbuf);
     if (!h) return CURLE_OUT_OF_MEMORY;
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)atomic_load(&c->timeout_ms));
+    if (!idempotent(req->method)) {
+        /* On a reused connection that turns out dead, libcurl resends the request by itself,
+         * even when the server may have processed it: POST/PATCH get a connection of their own. */
+        curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+        curl_easy_setopt(h, CURLOPT_DEBUGDATA, resp);
+        curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    }
     CURLcode cc = curl_easy_perform(h);
     if (cc == CURLE_OK) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->code);
     long nc = 0;
@@ -354,7 +372,8 @@ int kube_http_do(kube_client *c, const kube_http_req *req, kube_http_resp *resp,
             break;
         }
         bool retry = attempt < c->max_retries &&
-                     (cc != CURLE_OK ? (before_send(cc) || (idem && transient_transport(cc)))
+                     (cc != CURLE_OK ? ((before_send(cc) && resp->requests_sent == 0) ||
+                                        (idem && transient_transport(cc)))
                                      : (idem && retryable_code(resp->code)));
         if (!retry) {
             if (cc != CURLE_OK)

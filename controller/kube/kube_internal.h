@@ -150,6 +150,7 @@ typedef struct kube_http_resp {
     char *body; /* NUL-terminated */
     size_t len, cap;
     long retry_after_s;
+    int requests_sent; /* times request headers went out (curl may resend on a dead reused connection) */
 } kube_http_resp;
 
 /* One logical request with auth, 401 refresh, and retries (429/5xx for idempotent methods,

@@ -11,3 +11,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/tests/kubesim/kubesim.py)
   vb_script_test(kube_rest_integration ${CMAKE_CURRENT_LIST_DIR}/kube_rest_it.sh
     TIMEOUT 180 ARGS $<TARGET_FILE:test_kube_rest>)
 endif()
+
+# A POST whose answer is lost is never resent (stub_server.py drops the connection).
+vb_unit_test(test_kube_stub ${CMAKE_CURRENT_LIST_DIR}/test_kube_stub.c LIBS vb_kube)
+target_compile_definitions(test_kube_stub PRIVATE STUB_SERVER="${CMAKE_CURRENT_LIST_DIR}/stub_server.py")
