@@ -9,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kube/kube_internal.h"
 
 #define SA_DIR_DEFAULT "/var/run/secrets/kubernetes.io/serviceaccount"
+#define MEMFD_PREFIX "/proc/self/fd/"
 /* An exec token is renewed this long before its expirationTimestamp, so that a request
  * does not leave with a token that expires on its way. */
 #define EXEC_EXPIRY_SKEW_S 10
@@ -73,7 +75,13 @@ static void exec_free(kube_exec_config *e) {
 
 void kube_config_free(kube_config *cfg) {
     if (!cfg) return;
-    for (size_t i = 0; cfg->temp_files && cfg->temp_files[i]; i++) unlink(cfg->temp_files[i]);
+    for (size_t i = 0; cfg->temp_files && cfg->temp_files[i]; i++) {
+        const char *t = cfg->temp_files[i];
+        if (!strncmp(t, MEMFD_PREFIX, strlen(MEMFD_PREFIX)))
+            close(atoi(t + strlen(MEMFD_PREFIX)));
+        else
+            unlink(t);
+    }
     free_strv(cfg->temp_files);
     free(cfg->server);
     free(cfg->namespace_);
@@ -125,39 +133,60 @@ void kube_config_set_exec_timeout_ms(kube_config *cfg, long ms) {
     pthread_mutex_unlock(&cfg->token_cache->lock);
 }
 
-const char *kube_config_add_temp_file(kube_config *cfg, const void *data, size_t len, const char *what, char *err,
-                                      size_t errlen) {
-    const char *tmpdir = getenv("TMPDIR");
-    char *path;
-    if (asprintf(&path, "%s/vb-kube-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0) return NULL;
-    int fd = mkstemp(path); /* mode 0600: key material stays private */
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create a temporary file in %s: %s", what,
-                 tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
-        free(path);
-        return NULL;
-    }
+static int write_all(int fd, const void *data, size_t len) {
     const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
         if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "%s: cannot write %s: %s", what, path, strerror(errno));
-            close(fd);
-            unlink(path);
-            free(path);
-            return NULL;
-        }
+        if (w <= 0) return -1;
         p += w;
-        left -= (size_t)w;
+        len -= (size_t)w;
     }
-    close(fd);
+    return 0;
+}
+
+static void record_temp(kube_config *cfg, char *path) {
     size_t n = 0;
     while (cfg->temp_files && cfg->temp_files[n]) n++;
     cfg->temp_files = realloc(cfg->temp_files, (n + 2) * sizeof *cfg->temp_files);
     cfg->temp_files[n] = path;
     cfg->temp_files[n + 1] = NULL;
+}
+
+/* An anonymous in-memory file (memfd), reachable as /proc/self/fd/N: nothing is left on disk
+ * when the process is killed, and key material never touches a shared directory. Falls back
+ * to a 0600 file in $TMPDIR where memfd is unavailable. */
+const char *kube_config_add_temp_file(kube_config *cfg, const void *data, size_t len, const char *what, char *err,
+                                      size_t errlen) {
+    char *path = NULL;
+    int fd = memfd_create("vb-kube", MFD_CLOEXEC);
+    if (fd >= 0) {
+        if (write_all(fd, data, len) == 0 && asprintf(&path, MEMFD_PREFIX "%d", fd) >= 0 &&
+            access(path, R_OK) == 0) {
+            record_temp(cfg, path);
+            return path;
+        }
+        free(path);
+        close(fd);
+    }
+    const char *tmpdir = getenv("TMPDIR");
+    if (!tmpdir || !*tmpdir) tmpdir = "/tmp";
+    if (asprintf(&path, "%s/vb-kube-XXXXXX", tmpdir) < 0) return NULL;
+    fd = mkostemp(path, O_CLOEXEC); /* mode 0600 */
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot create a temporary file in %s: %s", what, tmpdir, strerror(errno));
+        free(path);
+        return NULL;
+    }
+    if (write_all(fd, data, len) != 0) {
+        snprintf(err, errlen, "%s: cannot write %s: %s", what, path, strerror(errno));
+        close(fd);
+        unlink(path);
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    record_temp(cfg, path);
     return path;
 }
 

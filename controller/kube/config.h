@@ -4,9 +4,10 @@
  * (colon-separated list, merged: first file to set a map key wins), else ~/.kube/config,
  * else in-cluster (KUBERNETES_SERVICE_HOST/PORT and the service-account files).
  * In-cluster files are read from /var/run/secrets/kubernetes.io/serviceaccount, or from
- * $VB_KUBE_SERVICEACCOUNT_DIR when set (tests). *-data fields are written to private (0600)
- * temp files removed by kube_config_free; a client copies what it needs, so the config may
- * be freed once kube_client_new returned.
+ * $VB_KUBE_SERVICEACCOUNT_DIR when set (tests). *-data fields become in-memory files
+ * (memfd, path /proc/self/fd/N, valid in this process only; nothing left on disk if the
+ * process dies) released by kube_config_free; a client copies what it needs, so the config
+ * may be freed once kube_client_new returned.
  * Kubeconfig YAML is parsed with libyaml. Errors are one human line in err, naming the
  * file (and line for YAML errors), context, CA file or plugin (with its stderr).
  */
@@ -38,7 +39,7 @@ typedef struct kube_config {
     char *context_name;           /* NULL in-cluster */
 
     /* TLS */
-    char *ca_file;                /* path to a PEM bundle (written to a private temp file for *-data) */
+    char *ca_file;                /* path to a PEM bundle (for *-data: an in-memory file, /proc/self/fd/N) */
     bool insecure_skip_tls_verify;
     char *client_cert_file;
     char *client_key_file;
@@ -52,7 +53,7 @@ typedef struct kube_config {
 
     bool in_cluster;
     struct kube_token_cache *token_cache; /* private: token-file mtime / exec token cache + lock */
-    char **temp_files;            /* files this config created (from *-data); removed by kube_config_free */
+    char **temp_files;            /* files this config created (from *-data); released by kube_config_free */
 } kube_config;
 
 /* Returns 0 and a new config in *out, or -1 with err filled. */
