@@ -15,8 +15,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Kubesim:
-    def __init__(self, *args, http=False):
-        self.dir = tempfile.mkdtemp(prefix="kubesim-")
+    def __init__(self, *args, http=False, dir=None):
+        self.own_dir = dir is None
+        self.dir = dir or tempfile.mkdtemp(prefix="kubesim-")
         self.args = list(args)
         self.http = http
         self.proc = None
@@ -54,7 +55,8 @@ class Kubesim:
                 self.proc.wait()
         if getattr(self, "log", None):
             self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def conn(self, timeout=30):
         if self.http:
