@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ksclient import HERE, Kubesim  # noqa: E402
 
 FIX = os.path.join(HERE, "fixtures", "replay")
+NO_RIGHTS = "no-rights-user-token-for-replay"
 # Cases whose message embeds Go-internal text kubesim cannot reproduce byte for byte: only the
 # part before the marker is compared (code, reason and details are still compared in full).
 MESSAGE_PREFIX = {
@@ -71,7 +72,7 @@ def ordered_cases():
 
 class TestReplay(unittest.TestCase):
     def test_replay(self):
-        ks = Kubesim().start()
+        ks = Kubesim("--user-token", "no-rights-user=" + NO_RIGHTS).start()
         self.addCleanup(ks.stop)
         failures = []
         for case in ordered_cases():
@@ -82,11 +83,15 @@ class TestReplay(unittest.TestCase):
             code, rheaders, rbody = parse_response(os.path.join(FIX, case + "-response.txt"))
             h = {k: v for k, v in headers.items() if k in ("Accept", "Content-Type")}
             auth = headers.get("Authorization")
-            token = ks.token if auth == "Bearer <TOKEN>" else (
-                auth[7:] if auth and auth.startswith("Bearer ") else False)
+            token = {"Bearer <TOKEN>": ks.token,
+                     "Bearer <TOKEN-of-no-rights-user>": NO_RIGHTS}.get(auth)
+            if token is None:
+                token = auth[7:] if auth and auth.startswith("Bearer ") else False
             c = ks.conn()
             if token:
                 h["Authorization"] = "Bearer " + token
+            elif auth:
+                h["Authorization"] = auth
             c.request(method, target, body=body or None, headers=h)
             r = c.getresponse()
             data = r.read()

@@ -45,6 +45,11 @@ class Ctx:
         self.conn_lock = threading.Lock()
         self.token = certs.token(self.dir, "token")
         self.admin_token = certs.token(self.dir, "admin-token")
+        # authenticated users without any RBAC rights (02-auth): token -> user name
+        self.users = {}
+        for spec in args.user_token or []:
+            user, _, tok = spec.partition("=")
+            self.users[tok] = user
         self.server = None
         self.controllers = []
 

@@ -20,6 +20,9 @@ def parse(argv=None):
                    help="register the three Karpenter-labelled r7g.large EKS nodes")
     p.add_argument("--valkey-nodes", type=int, default=0,
                    help="register N Valkey data-plane nodes (karpenter.sh/nodepool=valkey)")
+    p.add_argument("--user-token", action="append", metavar="USER=TOKEN",
+                   help="an authenticated user without RBAC rights: discovery only, 403 "
+                        "Forbidden on every resource (repeatable)")
     p.add_argument("--owner-pid", type=int, default=0, help="exit when this process exits")
     p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args(argv)

@@ -62,6 +62,13 @@ def parse_accept(accept):
                    "application/json, application/yaml, application/vnd.kubernetes.protobuf")
 
 
+class _Res:
+    """Group and plural of a request path, for 403 messages of unrouted resources."""
+
+    def __init__(self, group, plural):
+        self.group, self.plural = group, plural
+
+
 def _pom(obj, api_version):
     return {"kind": "PartialObjectMetadata", "apiVersion": api_version,
             "metadata": obj.get("metadata", {})}
@@ -179,9 +186,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             tok = auth[7:].strip()
             if tok in (ctx.token, ctx.admin_token):
                 return "admin"
+            if tok in ctx.users:
+                return ctx.users[tok]
             raise ApiError(401, "Unauthorized", "Unauthorized")
-        if path == "/version" or path.startswith("/openapi"):
-            return "anonymous"
         return "system:anonymous"
 
     def _forbidden(self, user, verb, info, ns, name):
@@ -212,6 +219,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(403, "Forbidden", 'forbidden: User "system:anonymous" cannot get '
                            'path "%s"' % path, {})
         if parts[:1] == ["openapi"]:
+            if anonymous:
+                raise ApiError(403, "Forbidden", 'forbidden: User "system:anonymous" cannot get '
+                               'path "%s"' % path, {})
             return openapi.handle(ctx, parts, query, self.headers)
         if not parts or parts[0] not in ("api", "apis"):
             raise not_routed()
@@ -245,6 +255,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return Response(200, doc)
             group, version, rest = parts[1], parts[2], parts[3:]
         if not rest:
+            if anonymous:
+                raise ApiError(403, "Forbidden", 'forbidden: User "system:anonymous" cannot get '
+                               'path "%s"' % path, {})
             doc = discovery.resource_list(reg, group, version)
             if doc is None:
                 raise not_routed()
@@ -254,9 +267,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             watch, rest = True, rest[1:]
         ns = None
         if (rest and rest[0] == "namespaces" and len(rest) >= 3 and
-                reg.find(group, version, rest[2]) is not None and
-                reg.find(group, version, rest[2]).namespaced):
+                ((reg.find(group, version, rest[2]) is not None and
+                  reg.find(group, version, rest[2]).namespaced) or user != "admin")):
             ns, rest = rest[1], rest[2:]
+        if user != "admin" and rest:
+            # authorization runs before routing: 403 even for resources that do not exist
+            name = rest[1] if len(rest) > 1 else None
+            w = watch or ("watch" in query and query.get("watch") not in ("false", "0"))
+            verb = {"GET": "get" if name else ("watch" if w else "list"), "POST": "create",
+                    "PUT": "update", "PATCH": "patch",
+                    "DELETE": "delete" if name else "deletecollection"}.get(method, "get")
+            raise self._forbidden(user, verb, _Res(group, rest[0]), ns, name)
         if not rest or len(rest) > 3:
             raise not_routed()
         info = reg.find(group, version, rest[0])
@@ -268,10 +289,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise not_routed()
         if sub is not None and sub not in info.subresources:
             raise not_routed()
-        if anonymous:
-            verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update",
-                    "PATCH": "patch", "DELETE": "delete"}[method]
-            raise self._forbidden("system:anonymous", verb, info, ns, name)
         if "watch" in query and query.get("watch") not in ("false", "0"):
             watch = True
         return self._resource(method, info, ns, name, sub, query, raw, watch, accept)
