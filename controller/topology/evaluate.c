@@ -412,7 +412,11 @@ int topo_evaluate(const topology *t, const topo_placement_map *m, const topo_req
         topo_check *c = add_check(out, "reachable");
         if (!c) return -1;
         c->passed = 0;
-        sfmt(c->message, sizeof c->message, "cannot inspect %s: %s", t->seed, t->error[0] ? t->error : "no nodes found");
+        /* Inspection errors usually name the seed already. */
+        if (t->error[0] && strstr(t->error, t->seed))
+            sfmt(c->message, sizeof c->message, "%s", t->error);
+        else
+            sfmt(c->message, sizeof c->message, "cannot inspect %s: %s", t->seed, t->error[0] ? t->error : "no nodes found");
         sfmt(out->summary, sizeof out->summary, "reachable: %s", c->message);
         return 0;
     }

@@ -35,7 +35,8 @@ static const char *io_error(const redisContext *c) {
 static redisReply *run(redisContext *c, const char *addr, int argc, const char **argv, char *err, size_t errlen) {
     redisReply *r = redisCommandArgv(c, argc, argv, NULL);
     if (!r) {
-        errf(err, errlen, "%s: %s failed: %s", addr, argv[0], io_error(c));
+        errf(err, errlen, "%s: %s%s%s failed: %s", addr, argv[0], argc > 1 ? " " : "", argc > 1 ? argv[1] : "",
+             io_error(c));
         return NULL;
     }
     if (r->type == REDIS_REPLY_ERROR) {
@@ -74,7 +75,7 @@ static redisContext *open_node(const topo_options *o, const char *host, int port
             if (r)
                 errf(err, errlen, "authentication failed at %s: %.*s", addr, (int)(r->len > 160 ? 160 : r->len), r->str);
             else
-                errf(err, errlen, "authentication failed at %s: %s", addr, io_error(c));
+                errf(err, errlen, "%s did not answer AUTH: %s", addr, io_error(c));
             if (r) freeReplyObject(r);
             redisFree(c);
             return NULL;

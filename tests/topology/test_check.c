@@ -272,9 +272,16 @@ static void test_seed_failure_is_a_verdict(void **state) {
     topo_placement_map m = {0};
     topo_verdict v;
     evaluate(&t, &m, NULL, &v);
-    expect_failed(&v, "reachable", "cannot inspect 10.0.0.1:6379: authentication failed");
+    expect_failed(&v, "reachable", "authentication failed at 10.0.0.1:6379: WRONGPASS");
     char *report = render(&t, &v);
-    assert_non_null(strstr(report, "VERIFY: FAIL — reachable: cannot inspect 10.0.0.1:6379"));
+    assert_non_null(strstr(report, "VERIFY: FAIL — reachable: authentication failed at 10.0.0.1:6379"));
+    topo_verdict_free(&v);
+    free(report);
+    /* An error that does not name the seed gets it prefixed. */
+    snprintf(t.error, sizeof t.error, "out of memory");
+    evaluate(&t, &m, NULL, &v);
+    expect_failed(&v, "reachable", "cannot inspect 10.0.0.1:6379: out of memory");
+    report = render(&t, &v);
     free(report);
     json_t *j = topo_verdict_to_json(&v);
     assert_string_equal(json_string_value(json_object_get(j, "result")), "FAIL");

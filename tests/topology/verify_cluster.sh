@@ -90,6 +90,18 @@ echo "== an unreachable seed fails"
 run 1 -h 127.0.0.10 -p "${P[0]}" --port 1 "${zones[@]}"
 has "cannot connect to 127.0.0.10:1"; has "VERIFY: FAIL — reachable"
 
+echo "== a seed that accepts but never answers times out"
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1], "w").write(str(s.getsockname()[1])); time.sleep(120)' "$dir/mute.port" &
+mute=$!
+for _ in $(seq 1 100); do [ -s "$dir/mute.port" ] && break; sleep 0.05; done
+run 1 -h 127.0.0.1 -p "$(cat "$dir/mute.port")" --timeout 300
+has "did not answer AUTH: timed out"; has "VERIFY: FAIL — reachable"
+VALKEY_PASSWORD= run 1 -h 127.0.0.1 -p "$(cat "$dir/mute.port")" --timeout 300
+has "127.0.0.1:$(cat "$dir/mute.port"): CLUSTER INFO failed: timed out"
+kill "$mute"; wait "$mute" 2>/dev/null || true
+
 echo "== a killed replica fails (its primary has no replica)"
 kill -9 "$(pid_of 4)"
 run 1 -h 127.0.0.10 -p "${P[0]}" "${zones[@]}"
