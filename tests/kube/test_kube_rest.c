@@ -301,6 +301,42 @@ static void test_exec_plugin_refresh_on_401(void **state) {
     kube_status_clear(&st);
 }
 
+/* tokenFile: a rotated file is picked up by the next request, over HTTPS. */
+static void test_token_file_rotation(void **state) {
+    (void)state;
+    char path[700], tok[700], tmp[720], err[512];
+    snprintf(tok, sizeof tok, "%s/rotating-token", simdir);
+    snprintf(tmp, sizeof tmp, "%s.new", tok);
+    FILE *f = fopen(tok, "w");
+    fputs("old-revoked-token\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/tokenfile-kubeconfig", simdir);
+    f = fopen(path, "w");
+    fprintf(f,
+            "current-context: x\n"
+            "clusters: [{name: x, cluster: {server: '%s', certificate-authority: ca.crt}}]\n"
+            "contexts: [{name: x, context: {cluster: x, user: x}}]\n"
+            "users: [{name: x, user: {tokenFile: rotating-token}}]\n",
+            cfg->server);
+    fclose(f);
+    kube_config_opts o = {.kubeconfig_path = path};
+    kube_config *c2;
+    if (kube_config_load(&o, &c2, err, sizeof err)) fail_msg("%s", err);
+    kube_client *k = kube_client_new(c2, err, sizeof err);
+    kube_status st = {0};
+    assert_int_equal(kube_get(k, &KUBE_CONFIGMAPS, NS, "missing-z", NULL, &st), -1);
+    assert_true(kube_is_unauthorized(&st)); /* re-read after the 401: still the old token */
+    f = fopen(tmp, "w"); /* rotate as the kubelet does: a new file swapped in */
+    fprintf(f, "%s\n", cfg->token);
+    fclose(f);
+    assert_int_equal(rename(tmp, tok), 0);
+    assert_int_equal(kube_get(k, &KUBE_CONFIGMAPS, NS, "missing-z", NULL, &st), -1);
+    assert_true(kube_is_not_found(&st));
+    kube_client_free(k);
+    kube_config_free(c2);
+    kube_status_clear(&st);
+}
+
 /* ---- lists ---- */
 
 static void test_list_selectors_and_pages(void **state) {
@@ -806,6 +842,7 @@ int main(void) {
         cmocka_unit_test(test_status_errors),
         cmocka_unit_test(test_bad_token_and_tls),
         cmocka_unit_test(test_exec_plugin_refresh_on_401),
+        cmocka_unit_test(test_token_file_rotation),
         cmocka_unit_test(test_list_selectors_and_pages),
         cmocka_unit_test(test_delete_propagation),
         cmocka_unit_test(test_retry_after_honoured),
