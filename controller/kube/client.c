@@ -350,6 +350,7 @@ int kube_http_do(kube_client *c, const kube_http_req *req, kube_http_resp *resp,
         return -1;
     }
     bool refreshed = false, idem = idempotent(req->method);
+    char refresh_err[512] = "";
     int rc = -1;
     for (int attempt = 0;; attempt++) {
         CURLcode cc = perform(c, req, token, resp, errbuf);
@@ -363,7 +364,10 @@ int kube_http_do(kube_client *c, const kube_http_req *req, kube_http_resp *resp,
                 attempt--;
                 continue;
             }
-            if (err[0]) log_warn("kube credential refresh after 401 failed", "error", err);
+            if (err[0]) {
+                log_warn("kube credential refresh after 401 failed", "error", err);
+                snprintf(refresh_err, sizeof refresh_err, "%s", err);
+            }
         }
         if (cc == CURLE_OK && resp->code >= 200 && resp->code < 300) {
             kube_status_clear(st);
@@ -380,6 +384,10 @@ int kube_http_do(kube_client *c, const kube_http_req *req, kube_http_resp *resp,
                 kube_status_transport(st, req->method, req->url, cc, errbuf);
             else
                 kube_status_from_response(st, resp->code, resp->body, resp->len, resp->retry_after_s);
+            if (st && refresh_err[0]) { /* say why the credentials could not be renewed */
+                size_t l = strlen(st->message);
+                snprintf(st->message + l, sizeof st->message - l, " (credential refresh failed: %s)", refresh_err);
+            }
             break;
         }
         long delay = kube_backoff_ms(c->backoff_base_ms, c->backoff_cap_ms, attempt,

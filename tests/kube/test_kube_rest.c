@@ -298,6 +298,22 @@ static void test_exec_plugin_refresh_on_401(void **state) {
     free(runs);
     kube_client_free(k);
     kube_config_free(c2);
+    /* the refresh itself fails: the 401 says why */
+    f = fopen(script, "w");
+    fprintf(f, "#!/bin/sh\n"
+               "n=$(cat \"$0.runs2\" 2>/dev/null || echo 0); n=$((n+1)); echo $n > \"$0.runs2\"\n"
+               "[ $n -gt 1 ] && { echo 'error: SSO session expired, run aws sso login' >&2; exit 255; }\n"
+               "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1\","
+               "\"status\":{\"token\":\"stale-token\"}}'\n");
+    fclose(f);
+    if (kube_config_load(&o, &c2, err, sizeof err)) fail_msg("%s", err);
+    k = kube_client_new(c2, err, sizeof err);
+    assert_int_equal(kube_get(k, &KUBE_CONFIGMAPS, NS, "missing-y", NULL, &st), -1);
+    assert_true(kube_is_unauthorized(&st));
+    assert_non_null(strstr(st.message, "SSO session expired"));
+    assert_non_null(strstr(st.message, "exit status 255"));
+    kube_client_free(k);
+    kube_config_free(c2);
     kube_status_clear(&st);
 }
 
