@@ -88,6 +88,19 @@ echo "takeover after SIGKILL: $((t1 - t0)) ms (lease duration 4000 ms, retry per
 [ "$(lease_field main leaseTransitions)" -gt "$transitions" ] || fail "leaseTransitions did not grow"
 wait_for "$F leader metric" 10 bash -c "[ \"\$(curl -s http://127.0.0.1:$(http_port $F)/metrics | sed -n 's/^leader_election_master_status{name=\"main\"} //p')\" = 1 ]"
 
+echo "== a leader that cannot renew stops leading once the renew deadline passes"
+kubesim_api POST /_kubesim/fail '{"count": 1000000, "code": 500, "path": "leases/main"}' >/dev/null
+t0=$(now_ms)
+stopped() { grep -q 'renew deadline passed' "$W/op-$F.log" && grep -q 'stopped leading' "$W/op-$F.log"; }
+wait_for "$F to stop leading" 60 stopped
+t1=$(now_ms)
+echo "leader stopped $((t1 - t0)) ms after its renewals began to fail (renew deadline 3000 ms)"
+[ "$(leader_metric $F main)" = 0 ] || fail "$F still reports itself leader"
+grep -q 'controllers paused' "$W/op-$F.log" || fail "$F did not pause its controllers"
+kubesim_api POST /_kubesim/clear '{}' >/dev/null
+relead() { [ "$(grep -c 'became leader' "$W/op-$F.log")" -ge 2 ]; }
+wait_for "$F to lead again" 60 relead
+
 echo "== graceful SIGTERM releases the lease: prompt takeover"
 # Long lease (30 s) so that a takeover before it ran out can only come from the release.
 start_op c grace 30s 20s 500ms
