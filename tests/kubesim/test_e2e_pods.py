@@ -121,6 +121,42 @@ class TestPods(unittest.TestCase):
         # after the 30 s grace period
         wait_for(lambda: self.req("GET", P + "/sleeper")[0] == 404, timeout=25)
 
+    def test_secret_env_and_missing_secret(self):
+        self.need_kubelet()
+        self.req("POST", "/api/v1/namespaces/default/secrets", {
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "valkey-auth"},
+            "stringData": {"password": "s3cret-pw"}})
+        env = [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "valkey-auth",
+                                                             "key": "password"}}}]
+        p = pod("env", ["sh", "-c", "printf %s \"$PW\" > $TERMINATION_PATH; echo a; echo b"])
+        p["spec"]["containers"][0]["env"] = env
+        self.req("POST", P, p)
+        done = wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Succeeded"
+                                 else None)(self.get("env")), timeout=30)
+        t = done["status"]["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual(t["message"], "s3cret-pw")
+        s, text, _ = self.req("GET", P + "/env/log?tailLines=1", headers={"Accept": "*/*"})
+        self.assertEqual((s, text), (200, b"b\n"))
+        q = pod("noenv", ["true"])
+        q["spec"]["containers"][0]["env"] = [{"name": "PW", "valueFrom": {"secretKeyRef": {
+            "name": "missing-secret", "key": "password"}}}]
+        self.req("POST", P, q)
+        w = wait_for(lambda: (lambda p: ((p["status"].get("containerStatuses") or [{}])[0]
+                                         .get("state") or {}).get("waiting"))(self.get("noenv")),
+                     timeout=30)
+        self.assertEqual(w["reason"], "CreateContainerConfigError")
+        self.assertEqual(self.get("noenv")["status"]["phase"], "Pending")
+
+    def test_simulated_pod(self):
+        self.need_kubelet()
+        p = pod("sim-0", ["valkey-server"], labels={"app.kubernetes.io/name": "valkey"})
+        p["metadata"]["annotations"] = {"kubesim.io/simulated": "true",
+                                        "kubesim.io/pod-ip": "127.0.0.2"}
+        self.req("POST", P, p)
+        got = wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Running"
+                                else None)(self.get("sim-0")), timeout=30)
+        self.assertEqual(got["status"]["podIP"], "127.0.0.2")
+
     @unittest.skipUnless(have_kubectl(), "SKIP: no kubectl on this machine")
     def test_kubectl_pods_wide(self):
         self.req("POST", P, pod("wide", ["sleep", "1"]))
@@ -129,6 +165,32 @@ class TestPods(unittest.TestCase):
         self.assertEqual(out[0].split(), ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP",
                                           "NODE", "NOMINATED", "NODE", "READINESS", "GATES"])
         self.assertTrue(any(l.startswith("wide ") for l in out))
+
+
+class TestPodsAcrossRestart(unittest.TestCase):
+    def test_wipe_kills_and_new_pods_run(self):
+        ks = Kubesim("--eks-nodes").start()
+        self.addCleanup(ks.stop)
+        if "kubelet" in ks.admin("state", method="GET")[1]["missing"]:
+            self.skipTest("SKIP: kubesim kubelet module not available yet")
+        ks.request("POST", P, pod("before", ["sleep", "300"]))
+        wait_for(lambda: ks.request("GET", P + "/before")[1]["status"].get("phase") ==
+                 "Running", timeout=30)
+        ks.admin("restart", {"wipe": True})
+
+        def wiped():
+            try:
+                return ks.request("GET", P + "/before")[0] == 404
+            except OSError:   # the listener is closed for a moment
+                return False
+        wait_for(wiped, timeout=20)
+        nodes = ks.request("GET", "/api/v1/nodes")[1]["items"]
+        self.assertEqual(len(nodes), 3)   # --eks-nodes are registered again
+        ks.request("POST", P, pod("after", ["sh", "-c", "echo ok > $TERMINATION_PATH"]))
+        done = wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Succeeded"
+                                 else None)(ks.request("GET", P + "/after")[1]), timeout=30)
+        self.assertEqual(done["status"]["containerStatuses"][0]["state"]["terminated"]
+                         ["message"].strip(), "ok")
 
 
 if __name__ == "__main__":
