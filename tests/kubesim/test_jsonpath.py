@@ -72,5 +72,18 @@ class JSONPathTest(unittest.TestCase):
             evaluate("{.spec.mode", W)
 
 
+class RobustnessTest(unittest.TestCase):
+    def test_random_input_only_raises_jsonpath_error(self):
+        import random
+        rng = random.Random(4321)
+        alphabet = ".[]{}()?@$*:,'\"=<>!-0123abc status"
+        for _ in range(3000):
+            s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+            try:
+                self.assertIsInstance(evaluate(s, W), list)
+            except JSONPathError:
+                pass
+
+
 if __name__ == "__main__":
     unittest.main()

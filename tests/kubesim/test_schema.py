@@ -164,6 +164,17 @@ class SchemaDetailsTest(unittest.TestCase):
         self.assertEqual(schema.validate(s, {"r": 0.25})[0]["message"],
                          "Invalid value: 0.25: r in body should be greater than or equal to 0.5")
 
+    def test_list_map_duplicates(self):
+        s = {"type": "array", "x-kubernetes-list-type": "map",
+             "x-kubernetes-list-map-keys": ["type"],
+             "items": {"type": "object", "properties": {"type": {"type": "string"}}}}
+        causes = schema.validate(s, [{"type": "Ready"}, {"type": "Synced"}, {"type": "Ready"}],
+                                 "status.conditions")
+        self.assertEqual(causes, [{"reason": "FieldValueDuplicate",
+                                   "message": 'Duplicate value: map[string]interface {}'
+                                              '{"type":"Ready"}',
+                                   "field": "status.conditions[2]"}])
+
     def test_invalid_status_for_core_kind(self):
         st = schema.invalid_status("Pod", "", "p", [
             {"reason": "FieldValueRequired", "message": "Required value",

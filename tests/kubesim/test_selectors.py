@@ -148,5 +148,20 @@ class FieldSelectorTest(unittest.TestCase):
         self.assertFalse(m({"involvedObject": {"name": "x"}, "type": "Warning"}))
 
 
+class RobustnessTest(unittest.TestCase):
+    def test_random_input_only_raises_selector_error(self):
+        import random
+        rng = random.Random(1234)
+        alphabet = "ab=!(),<> in notin\\x/.-_1"
+        for _ in range(3000):
+            s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+            for parse in (parse_label_selector, lambda x: parse_field_selector(x, "pods")):
+                try:
+                    m = parse(s)
+                except SelectorError:
+                    continue
+                m({"a": "1"}) if parse is parse_label_selector else m(PODS[0])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,8 +2,8 @@
 and validation with the causes, reasons, field paths and messages of kube-apiserver v1.28
 (apiextensions-apiserver + kube-openapi's validator). See k8s-reference/04-cr-create-validation.
 
-Not implemented: CEL rules (x-kubernetes-validations), anyOf/oneOf/not, x-kubernetes-list-type
-map uniqueness, ratcheting."""
+Not implemented: CEL rules (x-kubernetes-validations), anyOf/oneOf/not (value validations only in
+structural schemas), ratcheting."""
 import base64
 import copy
 import datetime
@@ -397,6 +397,18 @@ def _validate_array(s, v, path, errs, required):
     if s.get("maxItems") is not None and len(v) > s["maxItems"]:
         errs.append(_cause("FieldValueTooMany", "Too many: %d: must have at most %d items"
                            % (len(v), s["maxItems"]), path))
+    if s.get("x-kubernetes-list-type") == "map" and s.get("x-kubernetes-list-map-keys"):
+        keys, seen = s["x-kubernetes-list-map-keys"], []
+        for i, item in enumerate(v):
+            if not isinstance(item, dict):
+                continue
+            k = [item.get(key) for key in keys]
+            if any(_same_json(k, p) for p in seen):
+                shown = {key: item[key] for key in keys if key in item}
+                errs.append(_cause("FieldValueDuplicate", "Duplicate value: %s"
+                                   % _go_map_literal(shown), "%s[%d]" % (path, i)))
+            else:
+                seen.append(k)
     if s.get("x-kubernetes-list-type") == "set":
         seen = []
         for i, item in enumerate(v):
@@ -405,6 +417,16 @@ def _validate_array(s, v, path, errs, required):
                                    % _fmt_bad_value(item), "%s[%d]" % (path, i)))
             else:
                 seen.append(item)
+
+
+def _go_map_literal(m):
+    """%#v of a map[string]interface{} (how a duplicate list-map key is printed)."""
+    parts = []
+    for k in sorted(m):
+        v = m[k]
+        parts.append("%s:%s" % (go_quote(k), go_quote(v) if isinstance(v, str)
+                                else _fmt_bad_value(v)))
+    return "map[string]interface {}{" + ", ".join(parts) + "}"
 
 
 def _validate_object(s, v, path, errs, required):
