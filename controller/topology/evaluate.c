@@ -223,6 +223,25 @@ static int check_healthy(const topology *t, const topo_placement_map *m, topo_ve
     return finish_check(v, "nodesHealthy", &b, "no node flagged fail, pfail or handshake; every replication link up");
 }
 
+static int check_agreement(const topology *t, const topo_placement_map *m, topo_verdict *v) {
+    char buf[1024];
+    msgbuf b = {buf, sizeof buf, 0, 0};
+    buf[0] = '\0';
+    size_t compared = 0;
+    for (size_t i = 0; i < t->nnodes; i++) {
+        const topo_node *n = &t->nodes[i];
+        if (n->view_agrees < 0) continue;
+        compared++;
+        if (n->view_agrees) continue;
+        node_facts f;
+        facts_of(n, m, &f);
+        item(&b, "%s %s", f.label, n->view_diff[0] ? n->view_diff : "disagrees with the seed on slot owners");
+    }
+    if (!compared) return finish_check(v, "nodesAgree", &b, "no node's view of the slots could be compared");
+    return finish_check(v, "nodesAgree", &b, "%zu node%s agree with the seed on every slot's owner", compared,
+                        compared == 1 ? "" : "s");
+}
+
 static void append_range(msgbuf *b, unsigned lo, unsigned hi, const char *why) {
     if (lo == hi)
         item(b, "slot %u %s", lo, why);
@@ -426,6 +445,7 @@ int topo_evaluate(const topology *t, const topo_placement_map *m, const topo_req
     if (t->mode == TOPO_CLUSTER && req->cluster_state_ok && check_cluster_state(t, out)) return -1;
     if (t->mode == TOPO_CLUSTER && req->all_slots_covered && check_slots(t, m, out)) return -1;
     if (check_reachable(t, m, out) || check_healthy(t, m, out)) return -1;
+    if (t->mode == TOPO_CLUSTER && check_agreement(t, m, out)) return -1;
     if (req->require_mapping && check_mapping(t, m, out)) return -1;
     if (req->zones_agree && check_zone_agreement(t, m, out)) return -1;
     if (check_replicas(out, req->min_replicas)) return -1;

@@ -113,9 +113,58 @@ static int read_info(redisContext *c, const char *addr, topo_replication_info *r
     return rc;
 }
 
+/* Slot -> owning node of a topology, or NULL. */
+static void slot_owners(const topology *t, const topo_node **owner) {
+    memset(owner, 0, TOPO_SLOTS * sizeof *owner);
+    for (size_t i = 0; i < t->nnodes; i++)
+        for (size_t r = 0; t->nodes[i].is_primary && r < t->nodes[i].nranges; r++)
+            for (unsigned s = t->nodes[i].ranges[r].start; s <= t->nodes[i].ranges[r].end; s++)
+                owner[s] = &t->nodes[i];
+}
+
+static void owner_name(const topo_node *n, char *buf, size_t cap) {
+    if (n)
+        snprintf(buf, cap, "%s:%d", n->host, n->port);
+    else
+        snprintf(buf, cap, "no owner");
+}
+
+/* What `valkey-cli --cluster check` calls agreement: this node's CLUSTER NODES gives each
+ * slot the same owner (by node id) as the seed's. */
+static void compare_view(redisContext *c, const char *addr, topo_node *n, const topo_node **seed_owner) {
+    const char *argv[] = {"CLUSTER", "NODES"};
+    char msg[TOPO_ERR_MAX];
+    redisReply *r = run(c, addr, 2, argv, msg, sizeof msg);
+    if (!r) return;
+    topology view;
+    topology_init(&view, TOPO_CLUSTER);
+    const topo_node **mine = malloc(TOPO_SLOTS * sizeof *mine);
+    if (mine && r->type == REDIS_REPLY_STRING &&
+        topo_parse_cluster_nodes(r->str, r->len, &view, NULL, msg, sizeof msg) == 0) {
+        slot_owners(&view, mine);
+        unsigned differ = 0, first = 0;
+        for (unsigned s = 0; s < TOPO_SLOTS; s++) {
+            const char *a = mine[s] ? mine[s]->id : "", *b = seed_owner[s] ? seed_owner[s]->id : "";
+            if (strcmp(a, b) != 0 && !differ++) first = s;
+        }
+        n->view_agrees = differ == 0;
+        if (differ) {
+            char here[TOPO_HOST_MAX + 8], there[TOPO_HOST_MAX + 8];
+            owner_name(mine[first], here, sizeof here);
+            owner_name(seed_owner[first], there, sizeof there);
+            errf(n->view_diff, sizeof n->view_diff, "sees %u slot%s differently from the seed (slot %u: %s here, %s at the seed)",
+                 differ, differ == 1 ? "" : "s", first, here, there);
+        }
+    }
+    free(mine);
+    topology_free(&view);
+    freeReplyObject(r);
+}
+
 /* Connects to one node and fills reachable, link state, zone and offset from its INFO.
- * When `ri` is given the parsed INFO is kept for the caller (a primary's replica lines). */
-static void inspect_node(const topo_options *o, topo_node *n, topo_replication_info *ri) {
+ * When `ri` is given the parsed INFO is kept for the caller (a primary's replica lines);
+ * with `seed_owner` (cluster mode) its view of the slots is compared with the seed's. */
+static void inspect_node(const topo_options *o, topo_node *n, topo_replication_info *ri, const topo_node **seed_owner) {
     char addr[TOPO_HOST_MAX + 8];
     snprintf(addr, sizeof addr, "%s:%d", n->host, n->port);
     redisContext *c = open_node(o, n->host, n->port, n->error, sizeof n->error);
@@ -130,6 +179,7 @@ static void inspect_node(const topo_options *o, topo_node *n, topo_replication_i
         if (n->is_primary != ri->is_primary)
             errf(n->error, sizeof n->error, "%s reports role %s, the topology says %s", addr,
                      ri->is_primary ? "primary" : "replica", n->is_primary ? "primary" : "replica");
+        if (seed_owner) compare_view(c, addr, n, seed_owner);
     }
     redisFree(c);
 }
@@ -156,12 +206,15 @@ static void attach_replica_lines(topology *t, size_t primary, const topo_replica
 
 static void inspect_all_nodes(const topo_options *o, topology *t) {
     topo_replication_info *ri = malloc(sizeof *ri);
+    const topo_node **owner = t->mode == TOPO_CLUSTER ? malloc(TOPO_SLOTS * sizeof *owner) : NULL;
+    if (owner) slot_owners(t, owner); /* t->nodes is not reallocated below */
     for (size_t i = 0; i < t->nnodes; i++) {
         topo_node *n = &t->nodes[i];
         if (ri) memset(ri, 0, sizeof *ri);
-        inspect_node(o, n, n->is_primary ? ri : NULL);
+        inspect_node(o, n, n->is_primary ? ri : NULL, owner);
         if (ri && n->is_primary && n->reachable) attach_replica_lines(t, i, ri);
     }
+    free(owner);
     free(ri);
 }
 
@@ -285,7 +338,7 @@ static int inspect_replication(const topo_options *o, redisContext *c, topology 
     free(ri);
     for (size_t i = 1; i < t->nnodes; i++) {
         long long reported = t->nodes[i].offset;
-        inspect_node(o, &t->nodes[i], NULL);
+        inspect_node(o, &t->nodes[i], NULL, NULL);
         if (t->nodes[i].offset < 0) t->nodes[i].offset = reported;
     }
     return 0;

@@ -84,6 +84,7 @@ static void node_defaults(topo_node *n) {
     n->link_up = -1;
     n->offset = -1;
     n->lag_s = -1;
+    n->view_agrees = -1;
 }
 
 topo_node *topology_add_node(topology *t) {

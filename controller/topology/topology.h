@@ -58,6 +58,9 @@ typedef struct topo_node {
     long long offset;              /* replication offset, -1 unknown */
     long long lag_s;               /* replica: seconds since last ack, as its primary reports; -1 */
     char repl_state[24];           /* replica: state as its primary reports (online, ...), or "" */
+    int view_agrees;               /* cluster: its own CLUSTER NODES gives every slot the owner
+                                      the seed's does; -1 unknown */
+    char view_diff[160];           /* how it disagrees, "" otherwise */
     int reachable;                 /* 1 when we connected, authenticated and read its INFO */
     char error[TOPO_ERR_MAX];      /* why not reachable, or another inspection problem */
 } topo_node;

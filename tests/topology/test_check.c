@@ -233,6 +233,26 @@ static void test_failed_primary_owning_slots(void **state) {
     placement_map_free(&m);
 }
 
+static void test_nodes_disagreeing_on_slots(void **state) {
+    (void)state;
+    topology t;
+    topo_placement_map m;
+    topo_verdict v;
+    make_cluster(&t, &m, GOOD);
+    for (size_t i = 0; i < t.nnodes; i++) t.nodes[i].view_agrees = 1;
+    evaluate(&t, &m, NULL, &v);
+    assert_true(v.passed);
+    assert_non_null(strstr(find_check(&v, "nodesAgree")->message, "6 nodes agree"));
+    topo_verdict_free(&v);
+    t.nodes[4].view_agrees = 0;
+    snprintf(t.nodes[4].view_diff, sizeof t.nodes[4].view_diff, "sees 100 slots differently from the seed");
+    evaluate(&t, &m, NULL, &v);
+    expect_failed(&v, "nodesAgree", "valkey-4 (10.0.0.5:6379) sees 100 slots differently from the seed");
+    topo_verdict_free(&v);
+    topology_free(&t);
+    placement_map_free(&m);
+}
+
 static void test_mapping_and_zone_agreement(void **state) {
     (void)state;
     topology t;
@@ -452,6 +472,7 @@ int main(void) {
         cmocka_unit_test(test_primary_without_replica_fails),
         cmocka_unit_test(test_uncovered_slots_and_state),
         cmocka_unit_test(test_failed_primary_owning_slots),
+        cmocka_unit_test(test_nodes_disagreeing_on_slots),
         cmocka_unit_test(test_mapping_and_zone_agreement),
         cmocka_unit_test(test_seed_failure_is_a_verdict),
         cmocka_unit_test(test_replication_mode),

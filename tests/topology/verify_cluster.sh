@@ -55,6 +55,8 @@ assert s["clusterInfo"]["slotsOk"] == 16384 and s["clusterInfo"]["state"] == "ok
 assert sorted(p["slots"] for p in s["topology"]) == [5461, 5461, 5462], s
 assert all(len(p["replicas"]) == 1 and p["replicas"][0]["crossZone"] for p in s["topology"]), s
 assert all(c["passed"] for c in s["checks"]) and s["firstFailure"] == "", s
+agree = [c for c in s["checks"] if c["name"] == "nodesAgree"][0]
+assert agree["message"] == "6 nodes agree with the seed on every slot's owner", agree
 EOF
 
 echo "== a primary whose only replica shares its zone fails, naming it"
@@ -119,9 +121,15 @@ has "cluster_slots_fail:5462"
 has "cluster_state is fail (seen from 127.0.0.10:${P[0]})"
 has "slots 10922-16383 served by primary 127.0.0.12:${P[2]} which is flagged fail"
 
+echo "== nodes disagreeing on slot owners fail"
+cli 0 CLUSTER DELSLOTSRANGE 0 99 >/dev/null   # only the seed forgets them
+run 1 -h 127.0.0.10 -p "${P[0]}" "${zones[@]}"
+has "FAIL nodesAgree: 127.0.0.11:${P[1]} sees 100 slots differently from the seed (slot 0: 127.0.0.10:${P[0]} here, no owner at the seed)"
+
 echo "== deleted slot assignments fail"
-for k in 0 1 3; do cli "$k" CLUSTER DELSLOTSRANGE 0 99 >/dev/null; done
+for k in 1 3; do cli "$k" CLUSTER DELSLOTSRANGE 0 99 >/dev/null; done
 run 1 -h 127.0.0.10 -p "${P[0]}" "${zones[@]}"
 has "slots 0-99 not assigned to any primary"
 has "cluster_slots_assigned:16284"
+! grep -q "FAIL nodesAgree" "$dir/out" || fail "nodes should agree again"
 echo "verify_cluster: all checks passed"
