@@ -248,6 +248,7 @@ static int inspect_cluster(const topo_options *o, redisContext *c, topology *t, 
             snprintf(t->source, sizeof t->source, "CLUSTER SHARDS + CLUSTER NODES");
         freeReplyObject(r);
     }
+    topology_sort(t);
     inspect_all_nodes(o, t);
     return 0;
 }

@@ -121,6 +121,19 @@ void topology_link(topology *t) {
     }
 }
 
+static int cmp_node_addr(const void *a, const void *b) {
+    const topo_node *x = a, *y = b;
+    int c = strcmp(x->host, y->host);
+    if (c) return c;
+    if (x->port != y->port) return x->port < y->port ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+void topology_sort(topology *t) {
+    if (t->nnodes > 1) qsort(t->nodes, t->nnodes, sizeof *t->nodes, cmp_node_addr);
+    topology_link(t);
+}
+
 static int add_range(topo_node *n, unsigned lo, unsigned hi) {
     topo_range *r = realloc(n->ranges, (n->nranges + 1) * sizeof *r);
     if (!r) return -1;

@@ -99,6 +99,9 @@ int topology_find_id(const topology *t, const char *id);
 int topology_find_addr(const topology *t, const char *host, int port);
 /* Resolves primary_id -> primary index for every node. */
 void topology_link(topology *t);
+/* Orders nodes by address (CLUSTER NODES lists them in hash order) and relinks them,
+ * so reports and messages come out the same on every run. */
+void topology_sort(topology *t);
 
 /* Reads the deployment. Returns 0 when the seed answered (individual nodes may still be
  * unreachable: see topo_node.reachable/error), -1 with err (also copied to t->error)

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,15 @@ static void test_cluster_nodes_real_output(void **state) {
     for (size_t i = 0; i < t.nnodes; i++) total += t.nodes[i].slot_count;
     assert_int_equal(total, 16384);
     assert_int_equal(topology_find_addr(&t, "127.0.0.15", 22739), topology_find_id(&t, "4cfd75b1"));
+    /* Sorted by address, links follow the nodes. */
+    topology_sort(&t);
+    for (size_t i = 0; i < t.nnodes; i++) {
+        char want[16];
+        snprintf(want, sizeof want, "127.0.0.%zu", 10 + i);
+        assert_string_equal(t.nodes[i].host, want);
+    }
+    assert_int_equal(t.nodes[3].primary, 0); /* e611eb46 (127.0.0.13) follows a7d13c40 (127.0.0.10) */
+    assert_int_equal(t.nodes[5].primary, 2);
     topology_free(&t);
 }
 
