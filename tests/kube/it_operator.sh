@@ -41,9 +41,9 @@ ready() { [ "$(get "$1" /readyz)" = 200 ]; }
 leader_metric() { get "$1" /metrics >/dev/null; sed -n 's/^leader_election_master_status{name="'"$2"'"} \([01]\)$/\1/p' "$W/body"; }
 
 echo "== two replicas, one leader"
-start_op a main 4s 3s 500ms --log-format json
+start_op a main 8s 6s 1s --log-format json
 # b uses the flag spellings of the shipped manifests (aliases)
-start_op b main 4s 3s 500ms --http-bind-address=127.0.0.1:0 --watch-namespaces=default,kube-system \
+start_op b main 8s 6s 1s --http-bind-address=127.0.0.1:0 --watch-namespaces=default,kube-system \
     --leader-election-namespace=default
 for _ in $(seq 600); do h=$(holder main 2>/dev/null || true); [ -n "$h" ] && break; sleep 0.1; done
 [ "$h" = a ] || [ "$h" = b ] || fail "no lease holder (got '$h')"
@@ -84,7 +84,7 @@ kill -9 "$(pid_of $L)"
 wait_for "takeover by $F" 60 holder_is main "$F"
 t1=$(now_ms)
 wait_for "$F leader log" 30 is_leader_log "$F"
-echo "takeover after SIGKILL: $((t1 - t0)) ms (lease duration 4000 ms, retry period 500 ms)"
+echo "takeover after SIGKILL: $((t1 - t0)) ms (lease duration 8000 ms, retry period 1000 ms)"
 [ "$(lease_field main leaseTransitions)" -gt "$transitions" ] || fail "leaseTransitions did not grow"
 wait_for "$F leader metric" 10 bash -c "[ \"\$(curl -s http://127.0.0.1:$(http_port $F)/metrics | sed -n 's/^leader_election_master_status{name=\"main\"} //p')\" = 1 ]"
 
@@ -94,7 +94,7 @@ t0=$(now_ms)
 stopped() { grep -q 'renew deadline passed' "$W/op-$F.log" && grep -q 'stopped leading' "$W/op-$F.log"; }
 wait_for "$F to stop leading" 60 stopped
 t1=$(now_ms)
-echo "leader stopped $((t1 - t0)) ms after its renewals began to fail (renew deadline 3000 ms)"
+echo "leader stopped $((t1 - t0)) ms after its renewals began to fail (renew deadline 6000 ms)"
 [ "$(leader_metric $F main)" = 0 ] || fail "$F still reports itself leader"
 grep -q 'controllers paused' "$W/op-$F.log" || fail "$F did not pause its controllers"
 kubesim_api POST /_kubesim/clear '{}' >/dev/null
