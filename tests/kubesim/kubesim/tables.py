@@ -5,15 +5,16 @@ import datetime
 
 from . import jsonpath
 
-NAME_DESC = ("Name must be unique within a namespace. Is required when creating resources, although "
-             "some resources may allow a client to request the generation of an appropriate name "
-             "automatically. Name is primarily intended for creation idempotence and configuration "
-             "definition. Cannot be updated. More info: "
+NAME_DESC = ("Name must be unique within a namespace. Is required when creating resources, "
+             "although some resources may allow a client to request the generation of an "
+             "appropriate name automatically. Name is primarily intended for creation idempotence "
+             "and configuration definition. Cannot be updated. More info: "
              "https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names")
-CREATED_DESC = ("CreationTimestamp is a timestamp representing the server time when this object was "
-                "created. It is not guaranteed to be set in happens-before order across separate "
-                "operations. Clients may not set this value. It is represented in RFC3339 form and "
-                "is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: "
+CREATED_DESC = ("CreationTimestamp is a timestamp representing the server time when this object "
+                "was created. It is not guaranteed to be set in happens-before order across "
+                "separate operations. Clients may not set this value. It is represented in "
+                "RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for "
+                "lists. More info: "
                 "https://git.k8s.io/community/contributors/devel/sig-architecture/"
                 "api-conventions.md#metadata")
 
@@ -238,25 +239,10 @@ POD_COLUMNS = [
 ]
 
 
-def _pod_cells(pod, now):
-    spec = pod.get("spec") or {}
-    st = pod.get("status") or {}
-    md = pod.get("metadata") or {}
-    total = len(spec.get("containers") or [])
-    for ic in spec.get("initContainers") or []:
-        if ic.get("restartPolicy") == "Always":
-            total += 1
-    ready = 0
+def _pod_init_reason(spec, st, reason):
+    """(reason, initializing, restarts) from the init containers, as printPod computes them."""
     restarts = 0
-    last_restart = None
-    phase = st.get("phase", "")
-    reason = st.get("reason") or phase
-    for c in st.get("conditions") or []:
-        if c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
-    initializing = False
-    init_statuses = st.get("initContainerStatuses") or []
-    for i, c in enumerate(init_statuses):
+    for i, c in enumerate(st.get("initContainerStatuses") or []):
         restarts += int(c.get("restartCount") or 0)
         state = c.get("state") or {}
         term = state.get("terminated")
@@ -274,34 +260,57 @@ def _pod_cells(pod, now):
             reason = "Init:" + state["waiting"]["reason"]
         else:
             reason = "Init:%d/%d" % (i, len(spec.get("initContainers") or []))
-        initializing = True
-        break
+        return reason, True, restarts
+    return reason, False, restarts
+
+
+def _pod_container_reason(st, reason):
+    """(reason, ready, restarts, last restart time) from the containers, last one first."""
+    ready = restarts = 0
+    last_restart = None
+    has_running = False
+    for c in reversed(st.get("containerStatuses") or []):
+        restarts += int(c.get("restartCount") or 0)
+        lt = _d(c, "lastState", "terminated", "finishedAt")
+        if lt and (last_restart is None or lt > last_restart):
+            last_restart = lt
+        state = c.get("state") or {}
+        w, t = state.get("waiting"), state.get("terminated")
+        if w is not None and w.get("reason"):
+            reason = w["reason"]
+        elif t is not None and t.get("reason"):
+            reason = t["reason"]
+        elif t is not None:
+            reason = ("Signal:%d" % t["signal"]) if t.get("signal") else \
+                "ExitCode:%d" % int(t.get("exitCode") or 0)
+        elif c.get("ready") and state.get("running") is not None:
+            has_running = True
+            ready += 1
+    if reason == "Completed" and has_running:
+        ready_cond = any(c.get("type") == "Ready" and c.get("status") == "True"
+                         for c in st.get("conditions") or [])
+        reason = "Running" if ready_cond else "NotReady"
+    return reason, ready, restarts, last_restart
+
+
+def _pod_cells(pod, now):
+    spec = pod.get("spec") or {}
+    st = pod.get("status") or {}
+    md = pod.get("metadata") or {}
+    total = len(spec.get("containers") or [])
+    total += sum(1 for ic in spec.get("initContainers") or []
+                 if ic.get("restartPolicy") == "Always")
+    ready, last_restart = 0, None
+    phase = st.get("phase", "")
+    reason = st.get("reason") or phase
+    for c in st.get("conditions") or []:
+        if c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated":
+            reason = "SchedulingGated"
+    reason, initializing, restarts = _pod_init_reason(spec, st, reason)
     init_done = any(c.get("type") == "Initialized" and c.get("status") == "True"
                     for c in st.get("conditions") or [])
     if not initializing or init_done:
-        restarts = 0
-        has_running = False
-        for c in reversed(st.get("containerStatuses") or []):
-            restarts += int(c.get("restartCount") or 0)
-            lt = _d(c, "lastState", "terminated", "finishedAt")
-            if lt and (last_restart is None or lt > last_restart):
-                last_restart = lt
-            state = c.get("state") or {}
-            w, t = state.get("waiting"), state.get("terminated")
-            if w is not None and w.get("reason"):
-                reason = w["reason"]
-            elif t is not None and t.get("reason"):
-                reason = t["reason"]
-            elif t is not None:
-                reason = ("Signal:%d" % t["signal"]) if t.get("signal") else \
-                    "ExitCode:%d" % int(t.get("exitCode") or 0)
-            elif c.get("ready") and state.get("running") is not None:
-                has_running = True
-                ready += 1
-        if reason == "Completed" and has_running:
-            ready_cond = any(c.get("type") == "Ready" and c.get("status") == "True"
-                             for c in st.get("conditions") or [])
-            reason = "Running" if ready_cond else "NotReady"
+        reason, ready, restarts, last_restart = _pod_container_reason(st, reason)
     if md.get("deletionTimestamp") and st.get("reason") == "NodeLost":
         reason = "Unknown"
     elif md.get("deletionTimestamp"):
