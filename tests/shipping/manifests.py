@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -98,7 +99,13 @@ def check_rbac(objs, sa, sa_ns, op_ns, namespaces, errors):
     return grants
 
 
-def check_deployment(dep, replicas, errors):
+def operator_flags(binary):
+    """The flags `valkey-bench operator --help` documents."""
+    out = subprocess.run([binary, "operator", "--help"], capture_output=True, text=True)
+    return set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", out.stdout + out.stderr, re.M))
+
+
+def check_deployment(dep, replicas, errors, flags=None):
     where = f"Deployment/{dep['metadata']['name']}"
     spec = dep["spec"]
     pod = spec["template"]["spec"]
@@ -114,6 +121,10 @@ def check_deployment(dep, replicas, errors):
     args = c.get("args", [])
     if args[:1] != ["operator"] or "--leader-elect" not in args:
         errors.append(f"{where}: args must be `operator --leader-elect ...`, got {args}")
+    if flags is not None:
+        for a in args[1:]:
+            if a.split("=", 1)[0] not in flags:
+                errors.append(f"{where}: `valkey-bench operator --help` does not know {a}")
     for probe, path in (("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")):
         if c.get(probe, {}).get("httpGet", {}).get("path") != path:
             errors.append(f"{where}: {probe} must GET {path}")
@@ -170,6 +181,7 @@ def main():
     ap.add_argument("--operator-namespace", default="valkey-bench-system")
     ap.add_argument("--replicas", type=int, default=2)
     ap.add_argument("--expect-kind", action="append", default=[])
+    ap.add_argument("--bin", help="valkey-bench: check the Deployment's args against `operator --help`")
     ap.add_argument("--nodepool-zones", default=None,
                     help="expect a Karpenter NodePool for runners in these zones (comma-separated)")
     ap.add_argument("--crds-dir", default=os.path.join(os.path.dirname(__file__), "../../crds"))
@@ -184,7 +196,12 @@ def main():
     if len(deps) != 1:
         errors.append(f"want one Deployment, got {len(deps)}")
     else:
-        check_deployment(deps[0], a.replicas, errors)
+        flags = None
+        if a.bin:
+            flags = operator_flags(a.bin)
+            if not flags:
+                errors.append(f"{a.bin} operator --help lists no flags")
+        check_deployment(deps[0], a.replicas, errors, flags)
         pod = deps[0]["spec"]["template"]["spec"]
         sa = pod.get("serviceAccountName")
         sa_ns = deps[0]["metadata"].get("namespace")

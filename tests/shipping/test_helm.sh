@@ -13,11 +13,11 @@ out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 helm lint --strict "$chart"
 helm lint --strict "$chart" -f "$full"
 helm template vbo "$chart" --namespace valkey-bench-system --include-crds >"$out/default.yaml"
-python3 tests/shipping/manifests.py "$y2j" "$out/default.yaml" \
+python3 tests/shipping/manifests.py "$y2j" "$out/default.yaml" --bin "$VB_BIN" \
   --expect-kind CustomResourceDefinition --expect-kind ServiceAccount --expect-kind ClusterRole \
   --expect-kind ClusterRoleBinding --expect-kind Role --expect-kind RoleBinding --expect-kind Service
 helm template vbo "$chart" --namespace ops --include-crds -f "$full" >"$out/full.yaml"
-python3 tests/shipping/manifests.py "$y2j" "$out/full.yaml" --namespaces valkey,valkey-cluster \
+python3 tests/shipping/manifests.py "$y2j" "$out/full.yaml" --bin "$VB_BIN" --namespaces valkey,valkey-cluster \
   --operator-namespace ops --replicas 3 --nodepool-zones us-west-2a,us-west-2b,us-west-2c \
   --expect-kind ServiceMonitor --expect-kind NodePool
 # A NodePool without zones is allowed (every zone of the node class).

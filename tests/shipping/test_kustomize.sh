@@ -8,7 +8,7 @@ vb_tools
 cd "$VB_SOURCE_DIR"
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 kubectl kustomize config/default >"$out/default.yaml"
-python3 tests/shipping/manifests.py "$y2j" "$out/default.yaml" \
+python3 tests/shipping/manifests.py "$y2j" "$out/default.yaml" --bin "$VB_BIN" \
   --expect-kind Namespace --expect-kind CustomResourceDefinition --expect-kind ServiceAccount \
   --expect-kind ClusterRole --expect-kind ClusterRoleBinding --expect-kind Role \
   --expect-kind RoleBinding --expect-kind Deployment --expect-kind Service
