@@ -560,13 +560,15 @@ static void test_post_retried_on_connect_failure(void **state) {
     (void)state;
     char err[512];
     kube_status st = {0};
-    kube_client *once = kube_client_new(cfg, err, sizeof err);
-    kube_client_set_max_retries(once, 0);
-    fault("restart", "{\"wipe\":false,\"downtime\":2}");
+    fault("restart", "{\"wipe\":false,\"downtime\":3}");
     bool down = false;
-    for (int i = 0; i < 200 && !down; i++) { /* wait until connections are refused */
+    for (int i = 0; i < 200 && !down; i++) {
+        /* a new client each time: a pooled connection could still reach the old server */
+        kube_client *once = kube_client_new(cfg, err, sizeof err);
+        kube_client_set_max_retries(once, 0);
         down = kube_get(once, &KUBE_CONFIGMAPS, NS, "x", NULL, &st) != 0 && st.code == 0 &&
                strstr(st.message, "connect") != NULL;
+        kube_client_free(once);
         if (!down) sleep_ms(20);
     }
     assert_true(down);
@@ -578,7 +580,6 @@ static void test_post_retried_on_connect_failure(void **state) {
     assert_true(atomic_load(&fresh->connects) - before >= 1);
     json_decref(o);
     kube_client_free(fresh);
-    kube_client_free(once);
     kube_status_clear(&st);
 }
 
