@@ -139,7 +139,13 @@ kube_events *kube_events_new(kube_client *client, const char *component, const c
     pthread_cond_init(&e->cond, NULL);
     pthread_cond_init(&e->idle, NULL);
     if (pthread_create(&e->thread, NULL, events_main, e) != 0) {
-        kube_events_free(e);
+        json_decref(e->agg);
+        free(e->component);
+        free(e->instance);
+        pthread_cond_destroy(&e->cond);
+        pthread_cond_destroy(&e->idle);
+        pthread_mutex_destroy(&e->mu);
+        free(e);
         return NULL;
     }
     return e;
