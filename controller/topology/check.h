@@ -118,4 +118,13 @@ void topo_render_report(FILE *out, const topology *t, const topo_placement_map *
  * clusterInfo, primaries, crossZonePairs, topology. New reference. */
 json_t *topo_verdict_to_json(const topo_verdict *v);
 
+/* One whole check the way the ValkeyTopologyCheck reconciler runs it: inspect the
+ * deployment (I/O, bounded by o->timeout_ms per node), map node addresses with the
+ * selected Pods and all Nodes (List objects or arrays, as from the informer cache),
+ * evaluate and return the status fields above (new reference; NULL only on OOM).
+ * *passed (may be NULL) receives the verdict. An unreachable seed, refused AUTH or no
+ * pods are a FAIL inside the returned status, never an error. */
+json_t *topo_check_status(const topo_options *o, const json_t *pods, const json_t *nodes, const char *zone_label,
+                          const topo_requirements *req, int *passed);
+
 #endif

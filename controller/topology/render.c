@@ -1,4 +1,5 @@
 /* topology/render: the verify-cluster.sh style report and the status JSON of check.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,4 +224,40 @@ json_t *topo_verdict_to_json(const topo_verdict *v) {
     json_object_set_new(o, "topology", topo);
     set_str(o, "summary", v->summary);
     return o;
+}
+
+json_t *topo_check_status(const topo_options *o, const json_t *pods, const json_t *nodes, const char *zone_label,
+                          const topo_requirements *req, int *passed) {
+    topo_placement_map m = {0};
+    char err[TOPO_ERR_MAX];
+    topology t;
+    topo_verdict v;
+    int mapped = placement_map_from_kube(&m, pods, nodes, zone_label, err, sizeof err);
+    topology_inspect(o, &t, err, sizeof err); /* a seed that cannot be read is part of the verdict */
+    json_t *status = NULL;
+    if (topo_evaluate(&t, &m, req, &v) == 0) {
+        int have = 0;
+        for (size_t i = 0; i < v.nchecks; i++) have |= strcmp(v.checks[i].name, "podsMapped") == 0;
+        if (mapped <= 0 && req->require_mapping && !have) {
+            /* Without pods every address is unmapped: say so once, up front. */
+            topo_check *c = realloc(v.checks, (v.nchecks + 1) * sizeof *c);
+            if (c) {
+                v.checks = c;
+                memmove(&v.checks[1], &v.checks[0], v.nchecks * sizeof *c);
+                memset(&v.checks[0], 0, sizeof *c);
+                const char *why = mapped < 0 ? "the Pod and Node lists are malformed" : "no selected pod has an IP";
+                snprintf(v.checks[0].name, sizeof v.checks[0].name, "podsMapped");
+                snprintf(v.checks[0].message, sizeof v.checks[0].message, "%s", why);
+                v.nchecks++;
+                v.passed = 0;
+                snprintf(v.summary, sizeof v.summary, "podsMapped: %s", why);
+            }
+        }
+        status = topo_verdict_to_json(&v);
+        if (passed) *passed = v.passed;
+        topo_verdict_free(&v);
+    }
+    topology_free(&t);
+    placement_map_free(&m);
+    return status;
 }

@@ -449,6 +449,28 @@ static void test_placement_from_kube(void **state) {
     placement_map_free(&m);
 }
 
+static void test_check_status_with_unreachable_seed(void **state) {
+    (void)state;
+    topo_options o = {.host = "127.0.0.1", .port = 1, .mode = TOPO_CLUSTER, .timeout_ms = 500};
+    topo_requirements req;
+    topo_requirements_default(&req);
+    json_t *pods = json_loads("{\"items\":[]}", 0, NULL), *nodes = json_loads("{\"items\":[]}", 0, NULL);
+    int passed = 1;
+    json_t *st = topo_check_status(&o, pods, nodes, NULL, &req, &passed);
+    assert_non_null(st);
+    assert_false(passed);
+    assert_string_equal(json_string_value(json_object_get(st, "result")), "FAIL");
+    const char *first = json_string_value(json_object_get(st, "firstFailure"));
+    assert_string_equal(first, "no selected pod has an IP");
+    json_t *checks = json_object_get(st, "checks");
+    assert_int_equal(json_array_size(checks), 2);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(checks, 1), "message")),
+                           "cannot connect to 127.0.0.1:1"));
+    json_decref(st);
+    json_decref(pods);
+    json_decref(nodes);
+}
+
 static void test_placement_map(void **state) {
     (void)state;
     topo_placement_map m = {0};
@@ -479,6 +501,7 @@ int main(void) {
         cmocka_unit_test(test_json_status_shape),
         cmocka_unit_test(test_placement_map),
         cmocka_unit_test(test_placement_from_kube),
+        cmocka_unit_test(test_check_status_with_unreachable_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
