@@ -133,7 +133,7 @@ char *report_json(const engine_config *cfg, const engine_results *res) {
     for (int i = 0; i < res->ntests; i++) json_array_append_new(tests, test_json(&res->tests[i], text));
     free(text);
     json_object_set_new(doc, "tests", tests);
-    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(doc);
     return s;
 }
