@@ -105,6 +105,27 @@ static int add_zone(verify_args *a, const char *spec) {
 enum { OPT_MODE = 256, OPT_CLUSTER, OPT_ZONE, OPT_USER, OPT_PWFILE, OPT_MINREP, OPT_NOCROSS, OPT_NOAGREE, OPT_TIMEOUT,
        OPT_JSON, OPT_HELP, OPT_KUBECONFIG, OPT_CONTEXT, OPT_ZONE_LABEL, OPT_SECRET, OPT_SECRET_KEY, OPT_SECRET_USER_KEY };
 
+/* Cross-flag rules and where the password comes from; -1 means "go on". */
+static int finish_args(verify_args *a, const char *pwfile, const char *pw_flag) {
+    if (!a->selector && (a->kubeconfig || a->context || a->ns || a->zone_label || a->secret))
+        return bad_usage("the Kubernetes flags need --selector", NULL);
+    if (a->selector && a->zones.n) return bad_usage("--zone and --selector exclude each other", NULL);
+    if (a->secret && (pwfile || pw_flag)) return bad_usage("--secret and a password flag exclude each other", NULL);
+    if (pwfile) {
+        if (read_password_file(pwfile, a->password, sizeof a->password))
+            return bad_usage("cannot read --password-file", pwfile);
+        a->topo.password = a->password;
+    } else if (pw_flag) {
+        fprintf(stderr, "valkey-bench verify: warning: -a puts the password in the process list; "
+                        "prefer --password-file or VALKEY_PASSWORD\n");
+        a->topo.password = pw_flag;
+    } else if (getenv("VALKEY_PASSWORD") && *getenv("VALKEY_PASSWORD")) {
+        a->topo.password = getenv("VALKEY_PASSWORD");
+    }
+    a->req.require_mapping = a->zones.n > 0 || a->selector;
+    return -1; /* go on */
+}
+
 static int parse_args(int argc, char **argv, verify_args *a) {
     static const struct option opts[] = {
         {"host", required_argument, NULL, 'h'},        {"port", required_argument, NULL, 'p'},
@@ -173,23 +194,7 @@ static int parse_args(int argc, char **argv, verify_args *a) {
         }
     }
     if (optind < argc) return bad_usage("unexpected argument", argv[optind]);
-    if (!a->selector && (a->kubeconfig || a->context || a->ns || a->zone_label || a->secret))
-        return bad_usage("the Kubernetes flags need --selector", NULL);
-    if (a->selector && a->zones.n) return bad_usage("--zone and --selector exclude each other", NULL);
-    if (a->secret && (pwfile || pw_flag)) return bad_usage("--secret and a password flag exclude each other", NULL);
-    if (pwfile) {
-        if (read_password_file(pwfile, a->password, sizeof a->password))
-            return bad_usage("cannot read --password-file", pwfile);
-        a->topo.password = a->password;
-    } else if (pw_flag) {
-        fprintf(stderr, "valkey-bench verify: warning: -a puts the password in the process list; "
-                        "prefer --password-file or VALKEY_PASSWORD\n");
-        a->topo.password = pw_flag;
-    } else if (getenv("VALKEY_PASSWORD") && *getenv("VALKEY_PASSWORD")) {
-        a->topo.password = getenv("VALKEY_PASSWORD");
-    }
-    a->req.require_mapping = a->zones.n > 0 || a->selector;
-    return -1; /* go on */
+    return finish_args(a, pwfile, pw_flag);
 }
 
 /* Messages are bounded lines; truncation is fine, so format through va_list. */
