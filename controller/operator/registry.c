@@ -1,5 +1,6 @@
 #include <stdio.h>
 
+#include "operator/benchmark_controller.h"
 #include "operator/operator.h"
 
 typedef struct registration {
@@ -9,6 +10,7 @@ typedef struct registration {
 
 /* One line per kind, e.g. {"valkeybenchmark", benchmark_controller_register}. */
 static const registration table[] = {
+    {"valkeybenchmark", benchmark_controller_register},
     {NULL, NULL},
 };
 
