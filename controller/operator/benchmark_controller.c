@@ -427,7 +427,24 @@ static void map_topology_check(json_t *obj, kube_controller *c, void *ud) {
     json_decref(benches);
 }
 
+/* Without the CRDs the informers could never sync and the operator would never be ready;
+ * say so loudly and run without this controller instead (install the CRDs, restart). */
+static bool crds_served(kube_manager *m) {
+    json_t *out = NULL;
+    kube_status st = {0};
+    int rc = kube_request(kube_manager_client(m), "GET", "/apis/valkeybench.io/v1alpha1", NULL, NULL, &out, &st);
+    bool served = rc == 0;
+    if (rc != 0 && !kube_is_not_found(&st)) served = true; /* unknown: let the informers retry */
+    if (!served)
+        log_error("valkeybench.io/v1alpha1 is not served: install the CRDs (crds/) and restart the operator; "
+                  "the ValkeyBenchmark controller is disabled");
+    json_decref(out);
+    kube_status_clear(&st);
+    return served;
+}
+
 int benchmark_controller_register(kube_manager *m, char *err, size_t errlen) {
+    if (!crds_served(m)) return 0;
     const char *image = getenv("VB_RUNNER_IMAGE");
     snprintf(STATE.image, sizeof STATE.image, "%s", image && *image ? image : "valkey-bench:latest");
     kube_controller *c = kube_manager_add_controller(
