@@ -6,12 +6,16 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_runner(int argc, char **argv);
+int cmd_results(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_operator(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 
 const command commands[] = {
     {"run", "run a pipelined load against Valkey and print rps and latency", cmd_run},
     {"runner", "run one runner pod's share of a ValkeyBenchmark (started by the operator)", cmd_runner},
+    {"results", "print a finished ValkeyBenchmark's results (table, --csv as the seed's results.csv)", cmd_results},
+    {"compare", "print two ValkeyBenchmarks side by side with the speedup column", cmd_compare},
     {"operator", "run the Kubernetes operator (controllers, leader election, /metrics)", cmd_operator},
     {"verify", "check a cluster's health and that every primary has a replica in another zone", cmd_verify},
     {NULL, NULL, NULL},

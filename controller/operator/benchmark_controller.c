@@ -48,15 +48,16 @@ static void set_phase(reconcile *r, const char *phase) {
     json_object_set_new(r->status, "phase", json_string(phase));
 }
 
-/* The three conditions Argo CD and kubectl read, for one phase. */
+/* The three conditions Argo CD and kubectl read, for one phase: Progressing carries the
+ * current reason; Complete and Failed say "InProgress" until the run is over. */
 static void set_conditions(reconcile *r, const char *phase, const char *reason, const char *message) {
     long long g = r->spec.generation;
-    bool done = !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
-    conditions_set(r->status, "Progressing", done ? COND_FALSE : COND_TRUE, reason, message, g, r->now);
-    conditions_set(r->status, "Complete", !strcmp(phase, "Succeeded") ? COND_TRUE : COND_FALSE, reason,
-                   !strcmp(phase, "Succeeded") ? message : "", g, r->now);
-    conditions_set(r->status, "Failed", !strcmp(phase, "Failed") ? COND_TRUE : COND_FALSE, reason,
-                   !strcmp(phase, "Failed") ? message : "", g, r->now);
+    bool ok = !strcmp(phase, "Succeeded"), failed = !strcmp(phase, "Failed");
+    conditions_set(r->status, "Progressing", ok || failed ? COND_FALSE : COND_TRUE, reason, message, g, r->now);
+    conditions_set(r->status, "Complete", ok ? COND_TRUE : COND_FALSE, ok || failed ? reason : "InProgress",
+                   ok ? message : "", g, r->now);
+    conditions_set(r->status, "Failed", failed ? COND_TRUE : COND_FALSE, ok || failed ? reason : "InProgress",
+                   failed ? message : "", g, r->now);
 }
 
 static void event(reconcile *r, const char *type, const char *reason, const char *msg) {

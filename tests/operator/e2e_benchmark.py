@@ -1,0 +1,262 @@
+"""ValkeyBenchmark end to end: `valkey-bench operator` against kubesim (Karpenter-labelled
+nodes in three zones, its kubelet running the runner pods as local processes) and real
+redis-server topologies on loopback. One kubesim, operator and set of topologies for the
+module; each test works in its own namespace."""
+import json
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from e2e_lib import VB_BIN, Env
+
+ENV = None
+CLUSTER = REPL = AUTHED = None
+PASSWORD = "e2e-s3cret"
+
+
+def setUpModule():
+    global ENV, CLUSTER, REPL, AUTHED
+    ENV = Env()
+    CLUSTER = ENV.topology("cluster", "cluster", "--primaries", "3", "--replicas", "1", "--ip-per-node")
+    REPL = ENV.topology("repl", "replication", "--replicas", "3")
+    pw = os.path.join(ENV.ks.dir, "pw")
+    with open(pw, "w") as f:
+        f.write(PASSWORD + "\n")
+    AUTHED = ENV.topology("authed", "standalone", "--password-file", pw)
+    ENV.start_operator()
+
+
+def tearDownModule():
+    if ENV:
+        ENV.close()
+
+
+def workload(**kw):
+    w = {"requests": 6000, "clients": 6, "pipeline": 8, "dataSize": 32, "threads": 2, "keyspaceLen": 1000,
+         "tests": ["incr"]}
+    w.update(kw)
+    return {k: v for k, v in w.items() if v is not None}
+
+
+def spec(topo, mode, **kw):
+    s = {"target": {"mode": mode, "host": topo["host"], "port": topo["port"]}, "workload": workload()}
+    s.update(kw)
+    return s
+
+
+def cond(bench, ctype):
+    for c in (bench.get("status") or {}).get("conditions") or []:
+        if c["type"] == ctype:
+            return c
+    return {}
+
+
+class BenchmarkE2E(unittest.TestCase):
+    def runner_pods(self, ns, name):
+        return ENV.pods(ns, "valkeybench.io/benchmark=" + name)
+
+    def assert_gone(self, ns, name):
+        ENV.wait(lambda: not self.runner_pods(ns, name), 30, "runner pods of %s deleted" % name)
+
+    def test_cluster_three_runners_merge_exactly(self):
+        ns = "e2e-cluster"
+        before = ENV.server_sum(CLUSTER, "counter:*")
+        ENV.bench(ns, "three", spec(CLUSTER, "cluster", runners=3,
+                                    workload=workload(requests=30001, clients=7, tests=["incr", "set"])))
+        b = ENV.wait_phase(ns, "three", ["Succeeded", "Failed"], 180)
+        st = b["status"]
+        self.assertEqual(st["phase"], "Succeeded", json.dumps(st, indent=1))
+        incr = next(r for r in st["results"] if r["test"] == "INCR")
+        self.assertEqual(incr["requests"], 30001)
+        self.assertEqual(ENV.server_sum(CLUSTER, "counter:*") - before, incr["requests"] - incr["errors"])
+        self.assertGreater(incr["rps"], 0)
+        self.assertTrue(incr["p50Ms"] <= incr["p99Ms"] <= incr["maxMs"])
+        self.assertRegex(st["rpsSummary"], r"^INCR=\S+ SET=\S+$")
+        self.assertRegex(st["p50Summary"], r"^INCR=\d+\.\d{3} SET=\d+\.\d{3}$")
+        # three runners, one per zone, none on a node running a Valkey pod
+        zones = sorted(r.get("zone", "") for r in st["runners"])
+        self.assertEqual(zones, ["us-west-2a", "us-west-2b", "us-west-2c"], st["runners"])
+        valkey_nodes = {p["spec"]["nodeName"] for p in ENV.pods("valkey", "app.kubernetes.io/name=valkey")}
+        self.assertFalse(valkey_nodes & {r["node"] for r in st["runners"]})
+        # cluster mode extras
+        self.assertEqual(len(st["keyCounts"]), 3, st.get("keyCounts"))
+        self.assertTrue(all(k["node"].startswith("cluster-") for k in st["keyCounts"]), st["keyCounts"])
+        self.assertEqual(st["clusterCheck"], {"slotsCovered": True, "nodesAgree": True,
+                                              "message": "all 16384 slots covered, nodes agree"})
+        self.assertEqual(cond(b, "Complete").get("status"), "True")
+        self.assertEqual(cond(b, "Progressing").get("status"), "False")
+        self.assertEqual(cond(b, "Failed").get("status"), "False")
+        self.assertEqual(st["observedGeneration"], b["metadata"]["generation"])
+        self.assert_gone(ns, "three")
+        reasons = {e["reason"] for e in ENV.events(ns, "three")}
+        self.assertTrue({"RunnersCreated", "RunnersReleased", "BenchmarkSucceeded"} <= reasons, reasons)
+        # printer columns
+        out = ENV.ks.kubectl("get", "vkb", "-n", ns, "-o", "wide").stdout
+        self.assertRegex(out, r"NAME\s+MODE\s+PHASE\s+RPS\s+AGE\s+P50-MS\s+CLIENTS\s+PIPELINE\s+DATASIZE\s+RUNNERS")
+        self.assertRegex(out, r"three\s+cluster\s+Succeeded\s+INCR=\S+")
+        # `valkey-bench results` and `compare`
+        res = subprocess.run([VB_BIN, "results", "three", "-n", ns, "--csv", "--kubeconfig", ENV.ks.kubeconfig],
+                             capture_output=True, text=True)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"^workload,mode,test,rps,p50_ms,clients,pipeline,datasize,timestamp\n"
+                                     r"cluster,cluster,INCR,\d+,\d+\.\d{3},7,8,32,\d{8}-\d{6}\n")
+
+    def test_pod_spec_and_keep_runner(self):
+        ns = "e2e-keep"
+        ENV.bench(ns, "kept", spec(CLUSTER, "cluster", runners=2, keepRunner=True,
+                                   placement={"tolerations": [{"key": "bench", "operator": "Exists",
+                                                               "effect": "NoSchedule"}]}))
+        b = ENV.wait_phase(ns, "kept", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        pods = self.runner_pods(ns, "kept")
+        self.assertEqual(len(pods), 2)
+        for p in pods:
+            s = p["spec"]
+            c = s["containers"][0]
+            self.assertEqual(p["metadata"]["annotations"]["karpenter.sh/do-not-disrupt"], "true")
+            self.assertIn("valkeybench.io/start", p["metadata"]["annotations"])
+            ref = p["metadata"]["ownerReferences"][0]
+            self.assertEqual((ref["kind"], ref["name"], ref["controller"]), ("ValkeyBenchmark", "kept", True))
+            self.assertEqual(s["restartPolicy"], "Never")
+            self.assertEqual(s["nodeSelector"]["karpenter.sh/capacity-type"], "on-demand")
+            self.assertEqual(s["nodeSelector"]["kubernetes.io/arch"], "arm64")
+            self.assertEqual(s["topologySpreadConstraints"][0]["whenUnsatisfiable"], "DoNotSchedule")
+            self.assertEqual(s["tolerations"][0]["key"], "bench")
+            self.assertTrue(s["securityContext"]["runAsNonRoot"])
+            self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+            self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
+            self.assertEqual(c["image"], "valkey-bench:e2e")
+            self.assertEqual(p["status"]["phase"], "Succeeded")
+        ENV.ks.kubectl("delete", "vkb", "kept", "-n", ns, "--wait=false")
+        self.assert_gone(ns, "kept")
+
+    def test_replication_rerun_by_annotation_and_spec(self):
+        ns = "e2e-repl"
+        ENV.bench(ns, "repl", spec(REPL, "replication", workload=workload(tests=["set", "get"])))
+        b = ENV.wait_phase(ns, "repl", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        run1 = b["status"]["runID"]
+        ENV.patch_bench(ns, "repl", {"metadata": {"annotations": {"valkeybench.io/rerun": "1"}}})
+        b = ENV.wait(lambda: (lambda x: x if x["status"].get("runID") != run1 and x["status"].get("phase") == "Succeeded"
+                              else None)(ENV.get_bench(ns, "repl")), 120, "rerun by annotation")
+        run2 = b["status"]["runID"]
+        self.assertTrue(run2.startswith("g1-"), run2)
+        ENV.patch_bench(ns, "repl", {"spec": {"workload": {"requests": 3000}}})
+        b = ENV.wait(lambda: (lambda x: x if x["status"].get("observedGeneration") == 2 and
+                              x["status"].get("phase") == "Succeeded" else None)(ENV.get_bench(ns, "repl")),
+                     120, "rerun by spec change")
+        self.assertNotIn(b["status"]["runID"], (run1, run2))
+        self.assertEqual(b["status"]["results"][0]["requests"], 3000)
+        self.assertNotIn("keyCounts", b["status"])
+
+    def test_secret_missing_then_created(self):
+        ns = "e2e-secret"
+        ENV.bench(ns, "authed", spec(AUTHED, "standalone", auth={"secretName": "valkey-auth"}))
+        b = ENV.wait(lambda: (lambda x: x if cond(x, "Progressing").get("reason") == "SecretNotFound" else None)(
+            ENV.get_bench(ns, "authed")), 30, "SecretNotFound")
+        self.assertEqual(b["status"]["phase"], "Pending")
+        self.assertIn("valkey-auth", cond(b, "Progressing")["message"])
+        self.assertEqual(self.runner_pods(ns, "authed"), [])
+        ENV.secret(ns, "valkey-auth", {"password": PASSWORD})
+        b = ENV.wait_phase(ns, "authed", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+
+    def test_wrong_password_fails_clearly(self):
+        ns = "e2e-wrongpw"
+        ENV.secret(ns, "bad", {"password": "not-it"})
+        ENV.bench(ns, "wrongpw", spec(AUTHED, "standalone", auth={"secretName": "bad"}))
+        b = ENV.wait_phase(ns, "wrongpw", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Failed")
+        self.assertEqual(cond(b, "Failed")["reason"], "AuthFailed")
+        self.assertNotIn("not-it", json.dumps(b))
+        self.assert_gone(ns, "wrongpw")
+
+    def test_unreachable_target(self):
+        ns = "e2e-unreach"
+        import socket
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        ENV.bench(ns, "nowhere", {"target": {"mode": "standalone", "host": "127.0.0.1", "port": port},
+                                  "workload": workload()})
+        b = ENV.wait_phase(ns, "nowhere", ["Succeeded", "Failed"], 120)
+        self.assertEqual(cond(b, "Failed")["reason"], "TargetUnreachable", json.dumps(b["status"], indent=1))
+
+    def test_unschedulable_times_out_with_scheduler_message(self):
+        ns = "e2e-unsched"
+        ENV.bench(ns, "nofit", spec(CLUSTER, "cluster", schedulingTimeoutSeconds=3,
+                                    placement={"instanceTypes": ["m7i.48xlarge"]}))
+        b = ENV.wait_phase(ns, "nofit", ["Succeeded", "Failed"], 60)
+        self.assertEqual(cond(b, "Failed")["reason"], "Unschedulable", json.dumps(b["status"], indent=1))
+        self.assertRegex(cond(b, "Failed")["message"], r"0/\d+ nodes are available")
+        self.assert_gone(ns, "nofit")
+
+    def test_runner_deleted_mid_run_is_retried(self):
+        ns = "e2e-retry"
+        ENV.bench(ns, "retry", spec(CLUSTER, "cluster", runners=2, maxRunnerRetries=1,
+                                    workload=workload(durationSeconds=4, requests=None)))
+        ENV.wait(lambda: [p for p in self.runner_pods(ns, "retry")
+                          if "valkeybench.io/start" in p["metadata"].get("annotations", {})], 60, "release")
+        victim = self.runner_pods(ns, "retry")[0]["metadata"]["name"]
+        ENV.ks.kubectl("delete", "pod", victim, "-n", ns, "--wait=false")
+        b = ENV.wait_phase(ns, "retry", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertTrue(all("-r1-" in r["pod"] for r in b["status"]["runners"]), b["status"]["runners"])
+        reasons = [e["reason"] for e in ENV.events(ns, "retry")]
+        self.assertIn("RunnerDeleted", reasons)
+
+    def test_benchmark_deleted_mid_run(self):
+        ns = "e2e-delete"
+        ENV.bench(ns, "doomed", spec(CLUSTER, "cluster", runners=2, workload=workload(durationSeconds=30, requests=None)))
+        ENV.wait(lambda: ENV.get_bench(ns, "doomed")["status"].get("phase") == "Running", 60, "Running")
+        ENV.ks.kubectl("delete", "vkb", "doomed", "-n", ns, "--wait=false")
+        self.assert_gone(ns, "doomed")
+
+    def test_controller_restart_mid_run(self):
+        ns = "e2e-restart"
+        ENV.bench(ns, "survivor", spec(CLUSTER, "cluster", runners=2, workload=workload(durationSeconds=4, requests=None)))
+        ENV.wait(lambda: ENV.get_bench(ns, "survivor")["status"].get("phase") == "Running", 60, "Running")
+        names = sorted(p["metadata"]["name"] for p in self.runner_pods(ns, "survivor"))
+        ENV.stop_operator(signal.SIGKILL)
+        time.sleep(1)
+        ENV.start_operator()
+        b = ENV.wait_phase(ns, "survivor", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertEqual(sorted(r["pod"] for r in b["status"]["runners"]), names)
+        succeeded = [e for e in ENV.events(ns, "survivor") if e["reason"] == "BenchmarkSucceeded"]
+        self.assertEqual(len(succeeded), 1)
+        self.assertEqual(sum(e.get("count", 1) for e in succeeded), 1)
+
+    def test_waits_for_topology_check(self):
+        ns = "e2e-vtc"
+        ENV.ensure_namespace(ns)
+        vtc = ENV.post("/apis/valkeybench.io/v1alpha1/namespaces/%s/valkeytopologychecks" % ns,
+                       {"apiVersion": "valkeybench.io/v1alpha1", "kind": "ValkeyTopologyCheck",
+                        "metadata": {"name": "gate"},
+                        "spec": {"target": {"host": CLUSTER["host"], "port": CLUSTER["port"]},
+                                 "podSelector": {"matchLabels": {"app.kubernetes.io/name": "valkey"}},
+                                 "intervalSeconds": 0}})
+        path = "/apis/valkeybench.io/v1alpha1/namespaces/%s/valkeytopologychecks/gate/status" % ns
+        vtc["status"] = {"result": "FAIL", "firstFailure": "primary cluster-0 has no replica in another zone"}
+        code, body, _ = ENV.ks.request("PUT", path, vtc)
+        self.assertEqual(code, 200, body)
+        ENV.bench(ns, "gated", spec(CLUSTER, "cluster", requireTopologyCheck="gate"))
+        b = ENV.wait(lambda: (lambda x: x if cond(x, "TopologyReady").get("reason") == "TopologyCheckFailed" else None)(
+            ENV.get_bench(ns, "gated")), 30, "TopologyCheckFailed")
+        self.assertEqual(b["status"]["phase"], "Pending")
+        self.assertIn("no replica in another zone", cond(b, "TopologyReady")["message"])
+        time.sleep(2)
+        self.assertEqual(self.runner_pods(ns, "gated"), [])
+        body["status"] = {"result": "PASS"}
+        code, body, _ = ENV.ks.request("PUT", path, body)
+        self.assertEqual(code, 200, body)
+        b = ENV.wait_phase(ns, "gated", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertEqual(cond(b, "TopologyReady")["status"], "True")
+
+
+if __name__ == "__main__":
+    unittest.main()
