@@ -211,14 +211,14 @@ class BenchmarkE2E(unittest.TestCase):
     def test_benchmark_deleted_mid_run(self):
         ns = "e2e-delete"
         ENV.bench(ns, "doomed", spec(CLUSTER, "cluster", runners=2, workload=workload(durationSeconds=30, requests=None)))
-        ENV.wait(lambda: ENV.get_bench(ns, "doomed")["status"].get("phase") == "Running", 60, "Running")
+        ENV.wait(lambda: (ENV.get_bench(ns, "doomed").get("status") or {}).get("phase") == "Running", 60, "Running")
         ENV.ks.kubectl("delete", "vkb", "doomed", "-n", ns, "--wait=false")
         self.assert_gone(ns, "doomed")
 
     def test_controller_restart_mid_run(self):
         ns = "e2e-restart"
         ENV.bench(ns, "survivor", spec(CLUSTER, "cluster", runners=2, workload=workload(durationSeconds=4, requests=None)))
-        ENV.wait(lambda: ENV.get_bench(ns, "survivor")["status"].get("phase") == "Running", 60, "Running")
+        ENV.wait(lambda: (ENV.get_bench(ns, "survivor").get("status") or {}).get("phase") == "Running", 60, "Running")
         names = sorted(p["metadata"]["name"] for p in self.runner_pods(ns, "survivor"))
         ENV.stop_operator(signal.SIGKILL)
         time.sleep(1)
