@@ -114,6 +114,8 @@ class TestKubectl(unittest.TestCase):
                    KUBECACHEDIR=os.path.join(self.ks.dir, "kubectl-cache"))
         p = subprocess.Popen([shutil.which("kubectl"), "get", "widget", "kc-w", "-w"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        watchdog = threading.Timer(60, p.kill)   # a hung kubectl fails the test, not ctest
+        watchdog.start()
         try:
             header = p.stdout.readline().split()
             first = p.stdout.readline().split()
@@ -122,9 +124,10 @@ class TestKubectl(unittest.TestCase):
                             ctype="application/merge-patch+json")
             update = p.stdout.readline().split()
         finally:
+            watchdog.cancel()
             p.kill()
-            p.communicate()
-        self.assertEqual(header[:2], ["NAME", "MODE"])
+            err = p.communicate()[1]
+        self.assertEqual(header[:2], ["NAME", "MODE"], err)
         self.assertEqual(first[:2], ["kc-w", "cluster"])
         self.assertEqual(update[:3], ["kc-w", "cluster", "Running"])
 

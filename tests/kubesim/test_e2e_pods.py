@@ -141,10 +141,13 @@ class TestPods(unittest.TestCase):
         q["spec"]["containers"][0]["env"] = [{"name": "PW", "valueFrom": {"secretKeyRef": {
             "name": "missing-secret", "key": "password"}}}]
         self.req("POST", P, q)
-        w = wait_for(lambda: (lambda p: ((p["status"].get("containerStatuses") or [{}])[0]
-                                         .get("state") or {}).get("waiting"))(self.get("noenv")),
-                     timeout=30)
-        self.assertEqual(w["reason"], "CreateContainerConfigError")
+        def waiting():
+            st = (self.get("noenv")["status"].get("containerStatuses") or [{}])[0]
+            w = (st.get("state") or {}).get("waiting") or {}
+            # ContainerCreating comes first, then the config error
+            return w if w.get("reason") == "CreateContainerConfigError" else None
+        w = wait_for(waiting, timeout=30)
+        self.assertEqual(w["message"], 'secret "missing-secret" not found')
         self.assertEqual(self.get("noenv")["status"]["phase"], "Pending")
 
     def test_simulated_pod(self):
