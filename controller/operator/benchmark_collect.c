@@ -1,6 +1,7 @@
 /* operator/benchmark_collect: see benchmark_collect.h. */
 #include "operator/benchmark_collect.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,34 +49,42 @@ static char *secret_value(const json_t *secret, const char *key) {
     return v ? strdup(v) : NULL;
 }
 
-int bench_read_credentials(kube_client *c, const bench_spec *spec, bench_credentials *creds, char *reason,
-                           size_t rlen, char *msg, size_t mlen) {
+int secret_credentials(kube_client *c, const char *ns, const char *name, const char *password_key,
+                       const char *username_key, bench_credentials *creds, char *reason, size_t rlen, char *msg,
+                       size_t mlen) {
     memset(creds, 0, sizeof *creds);
-    if (!spec->auth_secret[0]) return 0;
     json_t *secret = NULL;
     kube_status st = {0};
-    if (kube_get(c, &KUBE_SECRETS, spec->namespace_, spec->auth_secret, &secret, &st) != 0) {
+    if (kube_get(c, &KUBE_SECRETS, ns, name, &secret, &st) != 0) {
         int rc = kube_is_not_found(&st) ? 1 : -1;
         snprintf(reason, rlen, "SecretNotFound");
         if (rc == 1)
-            snprintf(msg, mlen, "waiting for Secret %s/%s (spec.auth.secretName)", spec->namespace_, spec->auth_secret);
+            snprintf(msg, mlen, "waiting for Secret %s/%s (spec.auth.secretName)", ns, name);
         else
-            snprintf(msg, mlen, "reading Secret %s/%s: %s", spec->namespace_, spec->auth_secret, st.message);
+            snprintf(msg, mlen, "reading Secret %s/%s: %s", ns, name, st.message);
         kube_status_clear(&st);
         return rc;
     }
-    creds->password = secret_value(secret, spec->password_key);
-    if (spec->username_key[0]) creds->username = secret_value(secret, spec->username_key);
+    bool want_user = username_key && *username_key;
+    creds->password = secret_value(secret, password_key);
+    if (want_user) creds->username = secret_value(secret, username_key);
     json_decref(secret);
-    const char *missing = !creds->password ? spec->password_key
-                          : (spec->username_key[0] && !creds->username) ? spec->username_key : NULL;
+    const char *missing = !creds->password ? password_key : (want_user && !creds->username) ? username_key : NULL;
     if (missing) {
         snprintf(reason, rlen, "SecretKeyNotFound");
-        snprintf(msg, mlen, "waiting for key \"%s\" in Secret %s/%s", missing, spec->namespace_, spec->auth_secret);
+        snprintf(msg, mlen, "waiting for key \"%s\" in Secret %s/%s", missing, ns, name);
         bench_credentials_free(creds);
         return 1;
     }
     return 0;
+}
+
+int bench_read_credentials(kube_client *c, const bench_spec *spec, bench_credentials *creds, char *reason,
+                           size_t rlen, char *msg, size_t mlen) {
+    memset(creds, 0, sizeof *creds);
+    if (!spec->auth_secret[0]) return 0;
+    return secret_credentials(c, spec->namespace_, spec->auth_secret, spec->password_key, spec->username_key, creds,
+                              reason, rlen, msg, mlen);
 }
 
 void bench_credentials_free(bench_credentials *creds) {

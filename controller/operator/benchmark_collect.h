@@ -22,6 +22,11 @@ typedef struct bench_credentials {
  * naming it: the caller waits), -1 on an API error (message filled). */
 int bench_read_credentials(kube_client *c, const bench_spec *spec, bench_credentials *creds, char *reason,
                            size_t rlen, char *msg, size_t mlen);
+/* The same for any Secret: ns/secret, the password key and an optional username key
+ * ("" or NULL for none). */
+int secret_credentials(kube_client *c, const char *ns, const char *secret, const char *password_key,
+                       const char *username_key, bench_credentials *creds, char *reason, size_t rlen, char *msg,
+                       size_t mlen);
 /* Wipes and frees. */
 void bench_credentials_free(bench_credentials *creds);
 

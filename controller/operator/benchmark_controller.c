@@ -430,7 +430,7 @@ static void map_topology_check(json_t *obj, kube_controller *c, void *ud) {
 
 /* Without the CRDs the informers could never sync and the operator would never be ready;
  * say so loudly and run without this controller instead (install the CRDs, restart). */
-static bool crds_served(kube_manager *m) {
+bool vb_crds_served(kube_manager *m) {
     json_t *out = NULL;
     kube_status st = {0};
     int rc = kube_request(kube_manager_client(m), "GET", "/apis/valkeybench.io/v1alpha1", NULL, NULL, &out, &st);
@@ -445,7 +445,7 @@ static bool crds_served(kube_manager *m) {
 }
 
 int benchmark_controller_register(kube_manager *m, char *err, size_t errlen) {
-    if (!crds_served(m)) return 0;
+    if (!vb_crds_served(m)) return 0;
     const char *image = getenv("VB_RUNNER_IMAGE");
     snprintf(STATE.image, sizeof STATE.image, "%s", image && *image ? image : "valkey-bench:latest");
     kube_controller *c = kube_manager_add_controller(

@@ -9,6 +9,7 @@
 #ifndef VB_OPERATOR_BENCHMARK_CONTROLLER_H
 #define VB_OPERATOR_BENCHMARK_CONTROLLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "kube/client.h"
@@ -16,6 +17,10 @@
 
 extern const kube_resource VB_BENCHMARKS;
 extern const kube_resource VB_TOPOLOGYCHECKS;
+
+/* True unless the API server says valkeybench.io/v1alpha1 is not served (then logs how
+ * to fix it): controllers of our kinds are skipped rather than never syncing. */
+bool vb_crds_served(kube_manager *m);
 
 /* operator_register_fn for registry.c: the controller, its owned pods, and watches on
  * nodes (zones of runners) and ValkeyTopologyChecks (benchmarks waiting on one). */

@@ -2,6 +2,7 @@
 
 #include "operator/benchmark_controller.h"
 #include "operator/operator.h"
+#include "operator/topologycheck_controller.h"
 
 typedef struct registration {
     const char *name;
@@ -11,6 +12,7 @@ typedef struct registration {
 /* One line per kind, e.g. {"valkeybenchmark", benchmark_controller_register}. */
 static const registration table[] = {
     {"valkeybenchmark", benchmark_controller_register},
+    {"valkeytopologycheck", topologycheck_controller_register},
     {NULL, NULL},
 };
 

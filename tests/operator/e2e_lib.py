@@ -71,8 +71,8 @@ class Env:
             topo = json.load(f)
         topo["dir"], topo["host"], topo["port"] = d, env["VB_HOST"].strip("'\""), int(env["VB_PORT"].strip("'\""))
         self.ensure_namespace(namespace)
-        nodes = [n["metadata"]["name"] for n in self.get("/api/v1/nodes")["items"]
-                 if n["metadata"]["labels"].get("karpenter.sh/nodepool") == "valkey"]
+        nodes = sorted(n["metadata"]["name"] for n in self.get("/api/v1/nodes")["items"]
+                       if n["metadata"]["labels"].get("karpenter.sh/nodepool") == "valkey")
         for i, n in enumerate(topo["nodes"]):
             pod = {"apiVersion": "v1", "kind": "Pod",
                    "metadata": {"name": "%s-%d" % (name, i), "namespace": namespace,

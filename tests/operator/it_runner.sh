@@ -34,7 +34,7 @@ pids+=($!)
 pids+=($!)
 
 # Both must be waiting, and must not have touched the server.
-for i in $(seq 1 100); do
+for i in $(seq 1 600); do
     grep -q "waiting for the controller" "$WORK/log-0" 2>/dev/null && grep -q "waiting for the controller" "$WORK/log-1" 2>/dev/null && break
     sleep 0.1
 done
