@@ -105,13 +105,21 @@ class BenchmarkE2E(unittest.TestCase):
 
     def test_pod_spec_and_keep_runner(self):
         ns = "e2e-keep"
+        # all eleven tests: the results outgrow the 4096-byte termination message, so the
+        # controller must follow the pointer into the pod log
+        eleven = ["set", "get", "incr", "ping", "lpush", "rpush", "lpop", "rpop", "sadd", "hset", "mset"]
         ENV.bench(ns, "kept", spec(CLUSTER, "cluster", runners=2, keepRunner=True,
+                                   workload=workload(tests=eleven, requests=20000),
                                    placement={"tolerations": [{"key": "bench", "operator": "Exists",
                                                                "effect": "NoSchedule"}]}))
         b = ENV.wait_phase(ns, "kept", ["Succeeded", "Failed"], 120)
         self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertEqual([r["test"] for r in b["status"]["results"]], [t.upper() for t in eleven])
+        self.assertEqual(sum(r["requests"] for r in b["status"]["results"]), 11 * 20000)
         pods = self.runner_pods(ns, "kept")
         self.assertEqual(len(pods), 2)
+        msgs = [json.loads(p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]) for p in pods]
+        self.assertTrue(any("log" in m for m in msgs), msgs)
         for p in pods:
             s = p["spec"]
             c = s["containers"][0]
