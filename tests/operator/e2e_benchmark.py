@@ -118,8 +118,10 @@ class BenchmarkE2E(unittest.TestCase):
         self.assertEqual(sum(r["requests"] for r in b["status"]["results"]), 11 * 20000)
         pods = self.runner_pods(ns, "kept")
         self.assertEqual(len(pods), 2)
+        # Usually at least one runner's results outgrow the termination message (the
+        # unit tests cover that path deterministically); either way they were merged.
         msgs = [json.loads(p["status"]["containerStatuses"][0]["state"]["terminated"]["message"]) for p in pods]
-        self.assertTrue(any("log" in m for m in msgs), msgs)
+        self.assertTrue(all("log" in m or len(m["tests"]) == 11 for m in msgs), msgs)
         for p in pods:
             s = p["spec"]
             c = s["containers"][0]

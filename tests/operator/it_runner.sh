@@ -57,12 +57,16 @@ sum=$($CHECK sum "$WORK/topo" 'counter:*')
 [ "$(wc -c <"$WORK/term-0")" -le 4096 ] || fail "termination message over 4096 bytes"
 
 # Eleven tests: the whole results go to the log, a pointer to the termination message.
-"$VB_BIN" runner --mode cluster --host "$VB_HOST" --port "$VB_PORT" --clients 4 --threads 2 --requests 4000 \
-    --keyspace-len 1000 --tests set,get,incr,ping,lpush,rpush,lpop,rpop,sadd,hset,mset --runner-index 0 \
+"$VB_BIN" runner --mode cluster --host "$VB_HOST" --port "$VB_PORT" --clients 4 --threads 2 --requests 40000 \
+    --keyspace-len 100000 --tests set,get,incr,ping,lpush,rpush,lpop,rpop,sadd,hset,mset --runner-index 0 \
     --termination-log "$WORK/term-11" >"$WORK/log-11" 2>"$WORK/err-11" || fail "11 tests: $(cat "$WORK/err-11")"
 [ "$(wc -c <"$WORK/term-11")" -le 4096 ] || fail "termination message over 4096 bytes"
-$RES field "$WORK/term-11" log >/dev/null || fail "expected a pointer to the log: $(head -c 300 "$WORK/term-11")"
-[ "$($RES log-tests "$WORK/term-11" "$WORK/log-11")" -eq 11 ] || fail "the log line does not hold 11 tests"
+# (Usually too big for 4096 bytes; a very regular latency distribution may still fit.)
+if $RES field "$WORK/term-11" log >/dev/null; then
+    [ "$($RES log-tests "$WORK/term-11" "$WORK/log-11")" -eq 11 ] || fail "the log line does not hold 11 tests"
+else
+    $RES field "$WORK/term-11" tests.10.n >/dev/null || fail "neither 11 tests nor a pointer: $(head -c 300 "$WORK/term-11")"
+fi
 
 # Unreachable target: fails at once (no waiting), reason TargetUnreachable.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
