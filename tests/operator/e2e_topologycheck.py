@@ -326,6 +326,18 @@ class TopologyCheckE2E(unittest.TestCase):
         self.assertIn("valkey-4", o["status"]["firstFailure"])
         self.assertIn("has 0 healthy replicas", json.dumps(o["status"]["checks"]))
         self.assertIn("127.0.0.14:%d" % victim["port"], json.dumps(o["status"]["checks"]))
+        # Fault 3: a whole shard (valkey-2 and its replica valkey-5) dies: cluster_state fail.
+        for k in (2, 5):
+            with open(os.path.join(topo["nodes"][k]["dir"], "server.pid")) as f:
+                os.kill(int(f.read().strip()), signal.SIGKILL)
+
+        def state_fail():
+            st = get_vtc(ns, "watch").get("status") or {}
+            return st if (st.get("clusterInfo") or {}).get("state") == "fail" else None
+        st = wait(state_fail, 90, "clusterInfo.state fail")
+        self.assertEqual(st["result"], "FAIL")
+        failed = {c["name"]: c["message"] for c in st["checks"] if not c["passed"]}
+        self.assertIn("cluster_state is fail", failed.get("clusterStateOk", ""), failed)
         self.assertIsNone(OP.poll(), "operator exited")
 
 
