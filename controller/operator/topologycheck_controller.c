@@ -19,6 +19,7 @@
 #define DEFAULT_ZONE_LABEL "topology.kubernetes.io/zone"
 #define INSPECT_TIMEOUT_MS 3000
 #define SELECTOR_MAX 2048
+#define AUTH_RETRY_S 10
 
 typedef struct vtc_spec {
     topo_mode mode;
@@ -143,6 +144,11 @@ long topologycheck_due_in(const json_t *obj, long long now) {
     long long gen = iget(json_object_get(obj, "metadata"), "generation", 0);
     long long interval = iget(json_object_get(obj, "spec"), "intervalSeconds", 300);
     if (!*sget(status, "result") || iget(status, "observedGeneration", -1) != gen) return 0;
+    /* A Secret that is missing now may be created later, without any spec change: poll. */
+    const json_t *first = json_array_get(json_object_get(status, "checks"), 0);
+    if (!strcmp(sget(status, "result"), "FAIL") && !strcmp(sget(first, "name"), "auth") &&
+        (interval <= 0 || interval > AUTH_RETRY_S))
+        interval = AUTH_RETRY_S;
     if (interval <= 0) return -1;
     long long last = parse_time(sget(status, "lastCheckTime"));
     if (last < 0 || last + interval <= now) return 0;

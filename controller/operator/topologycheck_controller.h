@@ -33,7 +33,8 @@ int topologycheck_controller_register(kube_manager *m, char *err, size_t errlen)
 int topologycheck_selector_string(const json_t *sel, char *out, size_t cap, char *err, size_t errlen);
 
 /* Seconds until the next check is due for this object (0: now), or -1 when no further
- * check is due (intervalSeconds 0 and the current generation already has a result).
+ * check is due (intervalSeconds 0 and the current generation already has a result). A
+ * FAIL because the auth Secret could not be read is re-checked every 10 s at most.
  * now is unix seconds; pure, exposed for unit tests. */
 long topologycheck_due_in(const json_t *obj, long long now);
 

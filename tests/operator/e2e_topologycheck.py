@@ -263,6 +263,10 @@ class TopologyCheckE2E(unittest.TestCase):
         o = wait_result(ns, "nosecret", "FAIL")
         self.assertEqual(o["status"]["firstFailure"], "auth Secret absent not found in namespace vtc-auth")
         self.assertEqual(cond(o, "Degraded")["status"], "True")
+        # intervalSeconds 0, yet the check is retried once the Secret exists (no spec change).
+        secret(ns, "absent", PASSWORD)
+        o = wait_result(ns, "nosecret", "PASS", timeout=60)
+        self.assertEqual(o["metadata"]["generation"], 1)
         self.assertIsNone(OP.poll(), "operator exited")
         for name in ("wrong", "nosecret", "noauth"):
             self.assert_no_secret(ns, name)

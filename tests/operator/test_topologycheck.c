@@ -68,6 +68,11 @@ static void test_due(void **state) {
     assert_int_equal(due("{\"metadata\": {\"generation\": 1}, \"status\": {\"result\": \"FAIL\", "
                          "\"observedGeneration\": 1, \"lastCheckTime\": \"2026-01-01T00:00:00Z\"}}", t0 + 100),
                      200);
+    /* a missing Secret is polled every 10 s, even with intervalSeconds 0 */
+    assert_int_equal(due("{\"metadata\": {\"generation\": 1}, \"spec\": {\"intervalSeconds\": 0}, \"status\": "
+                         "{\"result\": \"FAIL\", \"observedGeneration\": 1, \"lastCheckTime\": "
+                         "\"2026-01-01T00:00:00Z\", \"checks\": [{\"name\": \"auth\", \"passed\": false}]}}", t0 + 4),
+                     6);
     /* an unparsable lastCheckTime re-checks rather than never */
     assert_int_equal(due("{\"metadata\": {\"generation\": 1}, \"spec\": {\"intervalSeconds\": 60}, \"status\": "
                          "{\"result\": \"FAIL\", \"observedGeneration\": 1, \"lastCheckTime\": \"yesterday\"}}", t0),
