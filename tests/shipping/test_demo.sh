@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# hack/demo.sh end to end with a small workload: both sample benchmarks Succeeded with
+# non-zero rps for SET, GET and INCR in the compare table, the topology check PASS with 3/3
+# cross-zone pairs, and every process the demo recorded gone afterwards. Then a second run
+# interrupted with SIGINT while it waits: it must exit 130 and leave no process behind either.
+set -uo pipefail
+: "${VB_BIN:?}" "${VB_SOURCE_DIR:?}"
+tmp=$(mktemp -d /tmp/test-demo.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; [ -f "$tmp/out" ] && tail -40 "$tmp/out" >&2; exit 1; }
+
+# The demo's own processes: the PIDs it recorded, and anything still naming its work dir
+# (kubesim's --dir, runner processes' remapped paths).
+assert_nothing_left() {   # workdir
+    local pid what left=""
+    for _ in $(seq 50); do
+        left=""
+        while read -r pid what; do
+            kill -0 "$pid" 2>/dev/null || continue
+            tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -Eq 'server|kubesim|valkey-bench' && left="$left $pid($what)"
+        done <"$1/pids"
+        for p in /proc/[0-9]*; do
+            tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$1/" && left="$left ${p#/proc/}"
+        done
+        [ -z "$left" ] && return 0
+        sleep 0.2
+    done
+    fail "processes left behind:$left"
+}
+
+# The samples as shipped must be what the demo applies (only host/port/requests patched).
+echo "--- run 1: full flow"
+DEMO_WORKDIR=$tmp/w1 DEMO_KEEP_WORKDIR=1 "$VB_SOURCE_DIR/hack/demo.sh" --requests 3000 --timeout 300 \
+    >"$tmp/out" 2>&1
+rc=$?
+cat "$tmp/out"
+[ "$rc" -eq 0 ] || fail "demo exited $rc"
+[ -s "$tmp/w1/pids" ] || fail "the demo recorded no PIDs"
+[ "$(grep -c . "$tmp/w1/pids")" -ge 12 ] || fail "expected 10 servers + kubesim + operator in pids"
+assert_nothing_left "$tmp/w1"
+
+for b in cluster-mode replication-mode; do
+    grep -Eq "^valkeybenchmark.valkeybench.io/$b +[a-z]+ +Succeeded +SET=[0-9.]+[kM]? GET=[0-9.]+[kM]? INCR=" "$tmp/out" \
+        || fail "$b not Succeeded with SET/GET/INCR rps in the -o wide table"
+done
+grep -Eq '^valkeytopologycheck.valkeybench.io/valkey-cluster +PASS +ok +16384 +3 +3/3 ' "$tmp/out" \
+    || fail "topology check row not PASS ok 16384 3 3/3"
+grep -q '^result: PASS  cross-zone pairs: 3/3' "$tmp/out" || fail "no PASS verdict"
+grep -q 'replicaInDifferentZone: true' "$tmp/out" || fail "verdict lacks replicaInDifferentZone"
+grep -q '^| Test | cluster-mode (cluster, 1 runner) | replication-mode (replication, 1 runner) |' "$tmp/out" \
+    || fail "no compare table header"
+for t in SET GET INCR; do
+    row=$(grep -E "^\| $t \|" "$tmp/out") || fail "no $t row in the compare table"
+    # both columns: a non-zero rps
+    echo "$row" | grep -Eq "^\| $t \| [1-9][0-9,]* rps [^|]*\| [1-9][0-9,]* rps " || fail "zero or missing rps: $row"
+done
+for b in cluster-mode replication-mode; do   # one runner each, on a Karpenter runner node
+    grep -Eq "^  $b: $b-[a-z0-9-]+ on ip-10-0-[123]-1\.us-west-2[abc] \(us-west-2[abc], Succeeded\)$" "$tmp/out" \
+        || fail "$b's runner not reported on a runner node"
+done
+grep -q '^demo: benchmarks: Succeeded Succeeded; topology check: PASS$' "$tmp/out" || fail "no final summary"
+
+echo "--- run 2: SIGINT while waiting"
+# Started from a shell, a background job ignores SIGINT; give the demo the default disposition
+# back, as an interactive Ctrl-C would find it.
+python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+    env DEMO_WORKDIR="$tmp/w2" DEMO_KEEP_WORKDIR=1 "$VB_SOURCE_DIR/hack/demo.sh" --requests 20000000 --timeout 300 \
+    >"$tmp/out2" 2>&1 &
+demo=$!
+for _ in $(seq 600); do grep -q '^== waiting for' "$tmp/out2" && break; kill -0 "$demo" 2>/dev/null || break; sleep 0.2; done
+grep -q '^== waiting for' "$tmp/out2" || { cat "$tmp/out2"; fail "run 2 never reached the wait"; }
+sleep 2
+kill -INT "$demo"
+wait "$demo"
+rc=$?
+cat "$tmp/out2"
+[ "$rc" -eq 130 ] || fail "interrupted demo exited $rc, expected 130"
+grep -q 'demo: stopping everything it started' "$tmp/out2" || fail "no cleanup message after SIGINT"
+assert_nothing_left "$tmp/w2"
+echo "PASS"
