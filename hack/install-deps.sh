@@ -9,12 +9,17 @@ packages=(
   redis-server redis-tools
   clang libclang-rt-14-dev
   python3 openssl curl lua5.1 procps iproute2
+  unzip                          # hack/fetch-tools.sh (helm + kubectl from an npm tarball)
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user dpkg-dev file   # hack/build-arm64.sh
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm by command, not by package: a NodeSource nodejs ships its own npm and conflicts with
+# Debian's npm package.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0

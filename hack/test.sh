@@ -9,7 +9,17 @@ quick=0
 if [ "${1:-}" = "--quick" ]; then quick=1; shift; fi
 jobs=$(nproc)
 
-step() { printf '\n=== %s ===\n' "$*"; }
+step() { printf '\n=== %s (t+%ds) ===\n' "$*" "$SECONDS"; }
+
+# kubectl for the kubesim and operator end-to-end tests: Debian does not package it, so the
+# one from hack/fetch-tools.sh, fetched once here rather than by parallel tests under their
+# timeouts. A kubectl already on PATH is kept (appended, not prepended).
+step "tools (helm, kubectl)"
+if tools="$(hack/fetch-tools.sh --quiet | tail -n1)" && [ -x "$tools/kubectl" ]; then
+  export PATH="$PATH:$tools"
+else
+  echo "test.sh: hack/fetch-tools.sh failed: tests needing kubectl or helm will fail or skip" >&2
+fi
 
 step "build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -34,3 +44,4 @@ ctest --test-dir build-fuzz --output-on-failure -L fuzz
 
 step "linux/arm64: cross build + unit tests under qemu-aarch64"
 if [ "${VB_SKIP_ARM64:-0}" = 1 ]; then echo "skipped (VB_SKIP_ARM64=1)"; else hack/build-arm64.sh; fi
+printf "\n=== done (t+%ds) ===\n" "$SECONDS"
