@@ -323,7 +323,9 @@ class Kubelet:
                       c.term_path))
         remap = podenv.remapper(pairs)
         env = podenv.resolve_env(self.api, pod, c.spec, base, node, ps.pod_ip)
-        env = {k: remap(v) for k, v in env.items()}
+        # Only what the pod spec sets lives in the container's filesystem: the kubelet's own
+        # PATH etc. are host paths, even under a mount path (a clone under /tmp, an emptyDir at /tmp).
+        env = {k: v if base.get(k) == v else remap(v) for k, v in env.items()}
         env["TERMINATION_PATH"] = c.term_path
         argv = [podenv.expand(a, env) for a in (c.spec.get("command") or []) +
                 (c.spec.get("args") or [])]
