@@ -37,6 +37,12 @@ typedef struct reconcile {
     char run_id[64];
     char now[32];
     long requeue_ms;
+    /* The Succeeded/Failed event, recorded only once the status saying so is written: a
+     * reconcile on a stale cache (e.g. just after a restart) finishes the run again, and its
+     * status write then conflicts; recording at once would announce the end twice. */
+    const char *end_type;
+    char end_reason[64];
+    char end_msg[1200];
 } reconcile;
 
 static const char *sget(const json_t *o, const char *k) {
@@ -62,6 +68,12 @@ static void set_conditions(reconcile *r, const char *phase, const char *reason, 
 
 static void event(reconcile *r, const char *type, const char *reason, const char *msg) {
     if (r->ctx->events) kube_events_record(r->ctx->events, r->bench, type, reason, "%s", msg);
+}
+
+static void end_event(reconcile *r, const char *type, const char *reason, const char *msg) {
+    r->end_type = type;
+    snprintf(r->end_reason, sizeof r->end_reason, "%s", reason);
+    snprintf(r->end_msg, sizeof r->end_msg, "%s", msg);
 }
 
 static void delete_pod(reconcile *r, const char *name) {
@@ -246,7 +258,7 @@ static void finish_failed(reconcile *r, const char *reason, const char *msg) {
     set_phase(r, "Failed");
     json_object_set_new(r->status, "completionTime", json_string(r->now));
     set_conditions(r, "Failed", reason, msg);
-    event(r, KUBE_EVENT_WARNING, reason, msg);
+    end_event(r, KUBE_EVENT_WARNING, reason, msg);
     log_warn("benchmark failed", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "reason", reason,
              "message", msg);
 }
@@ -283,7 +295,7 @@ static void collect(reconcile *r, const run_obs *o, const json_t *pods) {
     char msg[1100];
     snprintf(msg, sizeof msg, "%d runner(s): %s (p50 ms %s)", r->spec.runners, rps, p50);
     set_conditions(r, "Succeeded", "BenchmarkSucceeded", msg);
-    event(r, KUBE_EVENT_NORMAL, "BenchmarkSucceeded", msg);
+    end_event(r, KUBE_EVENT_NORMAL, "BenchmarkSucceeded", msg);
     log_info("benchmark succeeded", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "rps", rps, "p50_ms", p50);
 }
 
@@ -342,12 +354,15 @@ static int step_run(reconcile *r) {
 /* PUT status when it changed; a conflict (stale cache) just means "look again". */
 static kube_reconcile_result write_status(reconcile *r) {
     const json_t *old = json_object_get(r->bench, "status");
-    if (old && json_equal((json_t *)old, r->status))
+    if (old && json_equal((json_t *)old, r->status)) {
+        if (r->end_type) event(r, r->end_type, r->end_reason, r->end_msg);
         return r->requeue_ms > 0 ? kube_result_requeue_after(r->requeue_ms) : kube_result_ok();
+    }
     json_object_set(r->bench, "status", r->status);
     kube_status st = {0};
     int rc = kube_update_status(r->client, &VB_BENCHMARKS, r->spec.namespace_, r->spec.name, r->bench, NULL, &st);
     kube_reconcile_result res;
+    if (rc == 0 && r->end_type) event(r, r->end_type, r->end_reason, r->end_msg);
     if (rc == 0)
         res = r->requeue_ms > 0 ? kube_result_requeue_after(r->requeue_ms) : kube_result_ok();
     else if (kube_is_conflict(&st) || kube_is_not_found(&st))
