@@ -171,12 +171,13 @@ void bench_cluster_status(const bench_spec *spec, const bench_credentials *creds
     if (!p || cluster_probe(spec->host, spec->port, creds->username, creds->password, p, err, sizeof err) != 0) {
         *cluster_check = json_pack("{s:b, s:b, s:s}", "slotsCovered", 0, "nodesAgree", 0, "message",
                                    p ? err : "out of memory");
+        if (p) cluster_probe_free(p);
         free(p);
         return;
     }
-    for (int i = 0; i < p->nnodes; i++) {
-        const probe_node *n = &p->nodes[i];
-        if (!n->primary || n->nslots == 0) continue;
+    for (size_t i = 0; i < p->topo.nnodes; i++) {
+        const topo_node *n = &p->topo.nodes[i];
+        if (!n->is_primary || n->slot_count == 0) continue;
         const char *pod = node_name ? node_name(n->host, ud) : NULL;
         char addr[300];
         snprintf(addr, sizeof addr, "%s:%d", n->host, n->port);
@@ -185,5 +186,6 @@ void bench_cluster_status(const bench_spec *spec, const bench_credentials *creds
     }
     *cluster_check = json_pack("{s:b, s:b, s:s}", "slotsCovered", p->all_slots_covered, "nodesAgree", p->nodes_agree,
                                "message", p->message);
+    cluster_probe_free(p);
     free(p);
 }

@@ -27,24 +27,24 @@ void topo_requirements_default(topo_requirements *r) {
 /* ---- message building: a bounded string that appends "; "-separated items ---- */
 
 typedef struct {
-    char *buf;
-    size_t cap, len;
+    char buf[1024];           /* as large as topo_check.message */
+    size_t len;
     int items;
 } msgbuf;
 
 __attribute__((format(printf, 2, 3))) static void item(msgbuf *b, const char *fmt, ...) {
-    if (b->len + 1 >= b->cap) return;
+    if (b->len + 1 >= sizeof b->buf) return;
     if (b->items++) {
-        if (b->len + 3 >= b->cap) return;
+        if (b->len + 3 >= sizeof b->buf) return;
         memcpy(b->buf + b->len, "; ", 3);
         b->len += 2;
     }
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(b->buf + b->len, b->cap - b->len, fmt, ap);
+    int n = vsnprintf(b->buf + b->len, sizeof b->buf - b->len, fmt, ap);
     va_end(ap);
     b->len += n > 0 ? (size_t)n : 0;
-    if (b->len >= b->cap) b->len = b->cap - 1;
+    if (b->len >= sizeof b->buf) b->len = sizeof b->buf - 1;
 }
 
 static topo_check *add_check(topo_verdict *v, const char *name) {
@@ -188,9 +188,7 @@ static int build_table(const topology *t, const topo_placement_map *m, topo_verd
 /* ---- the checks ---- */
 
 static int check_reachable(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     for (size_t i = 0; i < t->nnodes; i++) {
         const topo_node *n = &t->nodes[i];
         if (n->reachable) continue;
@@ -202,9 +200,7 @@ static int check_reachable(const topology *t, const topo_placement_map *m, topo_
 }
 
 static int check_healthy(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     for (size_t i = 0; i < t->nnodes; i++) {
         const topo_node *n = &t->nodes[i];
         node_facts f;
@@ -224,9 +220,7 @@ static int check_healthy(const topology *t, const topo_placement_map *m, topo_ve
 }
 
 static int check_agreement(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     size_t compared = 0;
     for (size_t i = 0; i < t->nnodes; i++) {
         const topo_node *n = &t->nodes[i];
@@ -250,9 +244,7 @@ static void append_range(msgbuf *b, unsigned lo, unsigned hi, const char *why) {
 }
 
 static int check_slots(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     const topo_cluster_info *ci = &t->info;
     unsigned char *owner_state = calloc(TOPO_SLOTS, 1); /* 0 none, 1 ok, 2 failing owner */
     if (!owner_state) return -1;
@@ -293,9 +285,7 @@ static int check_slots(const topology *t, const topo_placement_map *m, topo_verd
 }
 
 static int check_cluster_state(const topology *t, topo_verdict *v) {
-    char buf[256];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     if (!t->info.valid)
         item(&b, "no CLUSTER INFO from %s", t->seed);
     else if (strcmp(t->info.state, "ok") != 0)
@@ -304,9 +294,7 @@ static int check_cluster_state(const topology *t, topo_verdict *v) {
 }
 
 static int check_mapping(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     for (size_t i = 0; i < t->nnodes; i++) {
         const topo_node *n = &t->nodes[i];
         if (!placement_map_find(m, n->host, n->port))
@@ -316,9 +304,7 @@ static int check_mapping(const topology *t, const topo_placement_map *m, topo_ve
 }
 
 static int check_zone_agreement(const topology *t, const topo_placement_map *m, topo_verdict *v) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     size_t reported = 0;
     for (size_t i = 0; i < t->nnodes; i++) {
         const topo_node *n = &t->nodes[i];
@@ -334,9 +320,7 @@ static int check_zone_agreement(const topology *t, const topo_placement_map *m, 
 }
 
 static int check_replicas(topo_verdict *v, int min) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     for (size_t i = 0; i < v->nprimaries; i++) {
         const topo_primary_row *p = &v->primaries[i];
         size_t healthy = 0;
@@ -357,9 +341,7 @@ static int check_replicas(topo_verdict *v, int min) {
 
 /* Counts primaries with a healthy replica elsewhere; with `enforce`, adds the check. */
 static int check_cross_zone(topo_verdict *v, int enforce, int *all_pairs_cross) {
-    char buf[1024];
-    msgbuf b = {buf, sizeof buf, 0, 0};
-    buf[0] = '\0';
+    msgbuf b = {.len = 0};
     *all_pairs_cross = 1;
     for (size_t i = 0; i < v->nprimaries; i++) {
         const topo_primary_row *p = &v->primaries[i];

@@ -113,15 +113,6 @@ static int read_info(redisContext *c, const char *addr, topo_replication_info *r
     return rc;
 }
 
-/* Slot -> owning node of a topology, or NULL. */
-static void slot_owners(const topology *t, const topo_node **owner) {
-    memset(owner, 0, TOPO_SLOTS * sizeof *owner);
-    for (size_t i = 0; i < t->nnodes; i++)
-        for (size_t r = 0; t->nodes[i].is_primary && r < t->nodes[i].nranges; r++)
-            for (unsigned s = t->nodes[i].ranges[r].start; s <= t->nodes[i].ranges[r].end; s++)
-                owner[s] = &t->nodes[i];
-}
-
 static void owner_name(const topo_node *n, char *buf, size_t cap) {
     if (n)
         snprintf(buf, cap, "%s:%d", n->host, n->port);
@@ -141,7 +132,7 @@ static void compare_view(redisContext *c, const char *addr, topo_node *n, const 
     const topo_node **mine = malloc(TOPO_SLOTS * sizeof *mine);
     if (mine && r->type == REDIS_REPLY_STRING &&
         topo_parse_cluster_nodes(r->str, r->len, &view, NULL, msg, sizeof msg) == 0) {
-        slot_owners(&view, mine);
+        topology_slot_owners(&view, mine);
         unsigned differ = 0, first = 0;
         for (unsigned s = 0; s < TOPO_SLOTS; s++) {
             const char *a = mine[s] ? mine[s]->id : "", *b = seed_owner[s] ? seed_owner[s]->id : "";
@@ -159,6 +150,16 @@ static void compare_view(redisContext *c, const char *addr, topo_node *n, const 
     free(mine);
     topology_free(&view);
     freeReplyObject(r);
+}
+
+/* A failed DBSIZE leaves the count unknown (-1); it is not a reason to call the node unreachable. */
+static long long dbsize(redisContext *c, const char *addr) {
+    const char *argv[] = {"DBSIZE"};
+    char msg[TOPO_ERR_MAX];
+    redisReply *r = run(c, addr, 1, argv, msg, sizeof msg);
+    long long keys = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r) freeReplyObject(r);
+    return keys;
 }
 
 /* Connects to one node and fills reachable, link state, zone and offset from its INFO.
@@ -180,6 +181,7 @@ static void inspect_node(const topo_options *o, topo_node *n, topo_replication_i
             errf(n->error, sizeof n->error, "%s reports role %s, the topology says %s", addr,
                      ri->is_primary ? "primary" : "replica", n->is_primary ? "primary" : "replica");
         if (seed_owner) compare_view(c, addr, n, seed_owner);
+        if (o->count_keys && n->is_primary) n->keys = dbsize(c, addr);
     }
     redisFree(c);
 }
@@ -207,7 +209,7 @@ static void attach_replica_lines(topology *t, size_t primary, const topo_replica
 static void inspect_all_nodes(const topo_options *o, topology *t) {
     topo_replication_info *ri = malloc(sizeof *ri);
     const topo_node **owner = t->mode == TOPO_CLUSTER ? malloc(TOPO_SLOTS * sizeof *owner) : NULL;
-    if (owner) slot_owners(t, owner); /* t->nodes is not reallocated below */
+    if (owner) topology_slot_owners(t, owner); /* t->nodes is not reallocated below */
     for (size_t i = 0; i < t->nnodes; i++) {
         topo_node *n = &t->nodes[i];
         if (ri) memset(ri, 0, sizeof *ri);

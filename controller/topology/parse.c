@@ -84,6 +84,7 @@ static void node_defaults(topo_node *n) {
     n->link_up = -1;
     n->offset = -1;
     n->lag_s = -1;
+    n->keys = -1;
     n->view_agrees = -1;
 }
 
@@ -132,6 +133,14 @@ static int cmp_node_addr(const void *a, const void *b) {
 void topology_sort(topology *t) {
     if (t->nnodes > 1) qsort(t->nodes, t->nnodes, sizeof *t->nodes, cmp_node_addr);
     topology_link(t);
+}
+
+void topology_slot_owners(const topology *t, const topo_node **owner) {
+    memset(owner, 0, TOPO_SLOTS * sizeof *owner);
+    for (size_t i = 0; i < t->nnodes; i++)
+        for (size_t r = 0; t->nodes[i].is_primary && r < t->nodes[i].nranges; r++)
+            for (unsigned s = t->nodes[i].ranges[r].start; s <= t->nodes[i].ranges[r].end; s++)
+                owner[s] = &t->nodes[i];
 }
 
 static int add_range(topo_node *n, unsigned lo, unsigned hi) {

@@ -58,6 +58,7 @@ typedef struct topo_node {
     long long offset;              /* replication offset, -1 unknown */
     long long lag_s;               /* replica: seconds since last ack, as its primary reports; -1 */
     char repl_state[24];           /* replica: state as its primary reports (online, ...), or "" */
+    long long keys;                /* primary: DBSIZE when topo_options.count_keys; -1 unknown */
     int view_agrees;               /* cluster: its own CLUSTER NODES gives every slot the owner
                                       the seed's does; -1 unknown */
     char view_diff[160];           /* how it disagrees, "" otherwise */
@@ -88,6 +89,7 @@ typedef struct topo_options {
     const char *user;              /* ACL user, NULL for password-only AUTH */
     const char *password;          /* NULL: no AUTH */
     int timeout_ms;                /* connect and per-command timeout; <= 0 means 2000 */
+    int count_keys;                /* also ask every reachable primary its DBSIZE (topo_node.keys) */
 } topo_options;
 
 void topology_init(topology *t, topo_mode mode);
@@ -102,6 +104,9 @@ void topology_link(topology *t);
 /* Orders nodes by address (CLUSTER NODES lists them in hash order) and relinks them,
  * so reports and messages come out the same on every run. */
 void topology_sort(topology *t);
+/* The slot owner table of t's view (cluster mode): owner[s] is the primary serving slot
+ * s, or NULL. owner has TOPO_SLOTS entries; it points into t->nodes. */
+void topology_slot_owners(const topology *t, const topo_node **owner);
 
 /* Reads the deployment. Returns 0 when the seed answered (individual nodes may still be
  * unreachable: see topo_node.reachable/error), -1 with err (also copied to t->error)
