@@ -180,8 +180,16 @@ int kube_exec_run(const kube_exec_config *exec, const char *cluster_server, long
     char stderr_line[1024] = "";
     if (errb.buf) kube_one_line(stderr_line, sizeof stderr_line, errb.buf);
     int rc = -1;
-    if (st == -1) {
-        snprintf(err, errlen, "exec plugin \"%s\": cannot run: %s", exec->command, strerror(saved));
+    /* 127 with nothing on stdout is a shell's "command not found", and also how a failed exec
+     * shows up where posix_spawn cannot report it (qemu-user runs the vfork-style clone as a
+     * plain fork, so the child's exec error only becomes its exit status). */
+    int not_run = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127 && out.len == 0;
+    if (st == -1 || not_run) {
+        if (not_run)
+            snprintf(err, errlen, "exec plugin \"%s\": cannot run: exit status 127 (command not found or not "
+                     "executable)%s%s", exec->command, *stderr_line ? ": " : "", stderr_line);
+        else
+            snprintf(err, errlen, "exec plugin \"%s\": cannot run: %s", exec->command, strerror(saved));
         if (exec->install_hint) {
             char hint[512];
             kube_one_line(hint, sizeof hint, exec->install_hint);

@@ -560,6 +560,23 @@ static void test_exec_failures(void **state) {
     assert_int_equal(kube_exec_run(&x, "https://s", 1000, &t, &exp, err, sizeof err), -1);
     assert_non_null(strstr(err, "vb-no-such-plugin"));
     assert_non_null(strstr(err, "install it; from somewhere"));
+    assert_non_null(strstr(err, "cannot run"));
+    /* a command that exits 127 with nothing on stdout (a shell's "not found", or a failed
+     * exec where posix_spawn cannot report it, as under qemu-user) is the same failure */
+    write_file("gone.sh", "#!/bin/sh\nexec vb-no-such-plugin-either\n", 0755);
+    char gone[600];
+    snprintf(gone, sizeof gone, "%s/gone.sh", dir);
+    x.command = gone;
+    assert_int_equal(kube_exec_run(&x, "https://s", 1000, &t, &exp, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot run"));
+    assert_non_null(strstr(err, "exit status 127"));
+    assert_non_null(strstr(err, "install it; from somewhere"));
+    assert_null(strchr(err, '\n'));
+    /* but 127 after writing to stdout is the plugin's own failure */
+    write_file("gone.sh", "#!/bin/sh\necho partial\nexit 127\n", 0755);
+    assert_int_equal(kube_exec_run(&x, "https://s", 1000, &t, &exp, err, sizeof err), -1);
+    assert_null(strstr(err, "cannot run"));
+    assert_non_null(strstr(err, "failed (exit status 127)"));
 }
 
 static void test_exec_credential_parsing(void **state) {

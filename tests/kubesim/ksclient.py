@@ -110,10 +110,14 @@ class Kubesim:
                 c.close()
         return r, events()
 
-    def kubectl(self, *args, input=None, check=True):
-        exe = shutil.which("kubectl")
+    def kubectl(self, *args, input=None, check=True, exe=None):
+        """Runs kubectl (the one on PATH, or exe) with this server's kubeconfig and a private
+        discovery cache per kubectl binary."""
+        exe = exe or shutil.which("kubectl")
+        cache = "kubectl-cache" + ("" if exe == shutil.which("kubectl") else
+                                   "-%x" % (hash(exe) & 0xffffffff))
         env = dict(os.environ, KUBECONFIG=self.kubeconfig,
-                   KUBECACHEDIR=os.path.join(self.dir, "kubectl-cache"))
+                   KUBECACHEDIR=os.path.join(self.dir, cache))
         p = subprocess.run([exe] + list(args), input=input, capture_output=True, text=True,
                            env=env, timeout=60)
         if check and p.returncode != 0:

@@ -2,9 +2,12 @@
 """The shipped manifests against the API server double (tests/kubesim), with the real kubectl:
 
 - the CRDs install and become Established; `kubectl explain` documents them;
-- the kustomize install and the Helm chart (default and full values) pass
-  `kubectl apply --dry-run=server` for every kind the double serves (kinds it does not serve,
-  e.g. apps/v1 or rbac.authorization.k8s.io/v1 while it lacks them, are listed as skipped);
+- the kustomize install and the Helm chart (default and full values) are created for real,
+  every object of them: built-ins (apps/v1 Deployment, rbac.authorization.k8s.io/v1 roles and
+  bindings, Service, ServiceAccount, Namespace, CRDs) and, after the minimal CRDs a cluster
+  with Karpenter / the Prometheus Operator has (thirdparty-crds/), the NodePool and the
+  ServiceMonitor. A kind the server does not serve fails the test. Re-applying each set
+  changes nothing (no resourceVersion moves), and `kubectl get` lists what was created;
 - every sample (config/samples, config/argocd/samples, the Argo CD testdata objects) applies
   as-is, and the server's defaults equal the schema defaults our own checker computes;
 - `kubectl get -o wide` shows the printer columns of API.md; an invalid spec is refused.
@@ -35,6 +38,13 @@ def check(cond, what):
         failures.append(what)
 
 
+def _versions(k, path):
+    """name -> resourceVersion of every object in the manifest at path."""
+    items = json.loads(k("get", "-f", path, "-o", "json").stdout).get("items", [])
+    return {"%s/%s/%s" % (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]):
+            o["metadata"]["resourceVersion"] for o in items}
+
+
 def main(y2j, rendered):
     ks = Kubesim("--eks-nodes").start()
     try:
@@ -48,6 +58,9 @@ def main(y2j, rendered):
         ex = k("explain", "valkeytopologycheck.status.topology.replicas").stdout
         check("crossZone" in ex, "kubectl explain documents status.topology.replicas")
 
+        k("apply", "--server-side", "-f", os.path.join(HERE, "thirdparty-crds"))
+        k("wait", "--for=condition=Established", "crd/nodepools.karpenter.sh",
+          "crd/servicemonitors.monitoring.coreos.com", "--timeout=30s")
         served = set()
         for line in k("api-resources", "--no-headers").stdout.splitlines():
             cols = line.split()
@@ -56,18 +69,57 @@ def main(y2j, rendered):
             k("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "Namespace",
                                                    "metadata": {"name": ns}}))
 
+        kinds_seen = set()
         for path in sorted(glob.glob(os.path.join(rendered, "*.yaml"))):
+            base = os.path.basename(path)
             objs = crdcheck.load_yaml(y2j, path)
-            ok = [o for o in objs if (o["apiVersion"], o["kind"]) in served]
-            skipped = sorted({f"{o['apiVersion']}/{o['kind']}" for o in objs if o not in ok})
+            kinds = {(o["apiVersion"], o["kind"]) for o in objs}
+            kinds_seen |= kinds
+            unserved = sorted("%s/%s" % gk for gk in kinds - served)
+            check(not unserved, f"{base}: every kind is served ({len(kinds)} kinds)" +
+                  (f"; NOT served: {', '.join(unserved)}" if unserved else ""))
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-                json.dump({"apiVersion": "v1", "kind": "List", "items": ok}, f)
-            p = k("apply", "--dry-run=server", "--server-side", "--force-conflicts", "-f", f.name, check=False)
-            os.unlink(f.name)
-            check(p.returncode == 0, f"{os.path.basename(path)}: {len(ok)} objects accepted by "
-                  f"apply --dry-run=server" + (f"" if p.returncode == 0 else f": {p.stderr.strip()}"))
-            if skipped:
-                print(f"     skipped (not served by kubesim): {', '.join(skipped)}")
+                json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f)
+            try:
+                p = k("apply", "--dry-run=server", "--server-side", "--force-conflicts", "-f",
+                      f.name, check=False)
+                check(p.returncode == 0, f"{base}: apply --dry-run=server accepts all "
+                      f"{len(objs)} objects" + ("" if p.returncode == 0 else f": {p.stderr.strip()}"))
+                p = k("apply", "--server-side", "--force-conflicts", "-f", f.name, check=False)
+                lines = [ln for ln in p.stdout.splitlines() if ln.strip()]
+                check(p.returncode == 0 and len(lines) == len(objs),
+                      f"{base}: all {len(objs)} objects created ({len(lines)} applied)" +
+                      ("" if p.returncode == 0 else f": {p.stderr.strip()}"))
+                before = _versions(k, f.name)
+                p = k("apply", "--server-side", "--force-conflicts", "-f", f.name, check=False)
+                after = _versions(k, f.name)
+                moved = sorted(n for n in before if before[n] != after.get(n))
+                check(p.returncode == 0 and len(before) == len(objs) and not moved,
+                      f"{base}: re-applying all {len(before)} objects changes nothing" +
+                      (f"; resourceVersion moved: {', '.join(moved)}" if moved else "") +
+                      ("" if p.returncode == 0 else f": {p.stderr.strip()}"))
+            finally:
+                os.unlink(f.name)
+        for want in (("apps/v1", "Deployment"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+                     ("rbac.authorization.k8s.io/v1", "Role"), ("karpenter.sh/v1", "NodePool"),
+                     ("monitoring.coreos.com/v1", "ServiceMonitor")):
+            check(want in kinds_seen, f"the rendered sets include {want[0]} {want[1]}")
+        out = k("get", "deploy", "-n", "valkey-bench-system", "-o", "wide").stdout.splitlines()
+        check(len(out) >= 2 and out[0].split()[:5] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE",
+                                                       "AGE"],
+              "kubectl get deploy lists the operator Deployment: " + " | ".join(out))
+        dep = json.loads(k("get", "deploy", "-n", "ops", "-o", "json").stdout)["items"]
+        check(len(dep) == 1 and dep[0]["spec"]["replicas"] == 3 and
+              dep[0]["spec"]["strategy"]["type"] == "RollingUpdate",
+              "the full-values Deployment has 3 replicas and the server's default strategy")
+        np_ = json.loads(k("get", "nodepools", "-o", "json").stdout)["items"]
+        check(len(np_) == 1 and np_[0]["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty",
+              "the NodePool is stored with consolidationPolicy WhenEmpty")
+        sm = k("get", "smon", "-n", "ops", "-o", "name").stdout.split()
+        check(len(sm) == 1, f"the ServiceMonitor is stored: {sm}")
+        rb = k("get", "rolebindings", "-n", "valkey", "-o", "wide").stdout
+        check("Role/vbo-valkey-bench-operator" in rb and "ops/vbo" in rb,
+              "the per-namespace RoleBinding binds the chart's service account (ops/vbo)")
 
         crds = crdcheck.load_crds(y2j, sorted(glob.glob(os.path.join(ROOT, "crds/*.yaml"))))
         samples = sorted(glob.glob(os.path.join(ROOT, "config/samples/valkeybench_*.yaml")) +

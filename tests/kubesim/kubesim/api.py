@@ -8,7 +8,7 @@ has no finalizers left.
 import json
 import re
 
-from . import defaults, events, microtime, sem
+from . import appsrbac, defaults, events, microtime, sem
 from .util import (ApiError, bad_request, builtin_order, conflict, deep_copy, deep_sorted,
                    details, go_json_error, invalid, new_uid, not_found, now_rfc3339, qualified,
                    already_exists)
@@ -207,6 +207,13 @@ class Api:
             warnings = self._schema_admit(info, obj, fv)
             obj.pop("status", None) if info.has_status() else None
         self._validate_meta(info, obj)
+        if info.builtin:
+            if info.has_status() and info.group == "apps":
+                obj["status"] = {}   # PrepareForCreate: the controller owns status
+            appsrbac.apply_defaults(info, obj)
+            causes = appsrbac.validate(info, obj)
+            if causes:
+                raise invalid(info, md["name"], causes)
         if info.storage == "events":
             events.validate(info, obj)
         microtime.validate(info, obj)
@@ -265,7 +272,8 @@ class Api:
                     raise ApiError(500, "", 'strconv.ParseUint: parsing "%s": invalid syntax' % rv)
                 if rv != old["metadata"]["resourceVersion"]:
                     raise conflict(info, name)
-            elif not info.builtin or info.generation:
+            elif not info.builtin or info.plural == "customresourcedefinitions":
+                # CRs and CRDs refuse unconditional updates; built-in kinds allow them
                 msg = "Invalid value: 0x0: must be specified for an update"
                 raise ApiError(422, "Invalid", '%s "%s" is invalid: metadata.resourceVersion: %s'
                                % (qualified(info), name, msg),
@@ -359,6 +367,11 @@ class Api:
         warnings = []
         if not info.builtin:
             warnings = self._schema_admit(info, new, fv, sub)
+        else:
+            appsrbac.apply_defaults(info, new)
+            causes = appsrbac.validate(info, new, old)
+            if causes:
+                raise invalid(info, md["name"], causes)
         if info.storage == "events":
             events.validate(info, new)
         microtime.validate(info, new)

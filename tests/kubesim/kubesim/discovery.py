@@ -11,7 +11,7 @@ VERSION = {
     "platform": "linux/amd64"}
 
 SUB_KINDS = {"log": ("", "", "Pod"), "binding": ("", "", "Binding"),
-             "finalize": ("", "", "Namespace")}
+             "finalize": ("", "", "Namespace"), "scale": ("autoscaling", "v1", "Scale")}
 
 
 def _verbs_sub(sub):
@@ -44,9 +44,12 @@ def resource_list(reg, group, version):
         e["storageVersionHash"] = r.hash or "kubesim0000="
         res.append(e)
         for s in r.subresources:
-            kind = SUB_KINDS.get(s, ("", "", r.kind))[2]
-            res.append({"name": r.plural + "/" + s, "singularName": "",
-                        "namespaced": r.namespaced, "kind": kind, "verbs": _verbs_sub(s)})
+            g, v, kind = SUB_KINDS.get(s, ("", "", r.kind))
+            e = {"name": r.plural + "/" + s, "singularName": "", "namespaced": r.namespaced}
+            if g:
+                e["group"], e["version"] = g, v
+            e.update({"kind": kind, "verbs": _verbs_sub(s)})
+            res.append(e)
     doc = {"kind": "APIResourceList"}
     if group:
         doc["apiVersion"] = "v1"

@@ -78,12 +78,23 @@ BUILTINS = [
     _b("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"], hash_="pbx9ZvyFpBE="),
     _b("", "v1", "services", "Service", True, ["svc"], ["all"], subs=["status"],
        hash_="0/CO1lhkEBI="),
+    # Groups in the order the real server lists them (01-discovery/04): apps, events.k8s.io,
+    # ..., rbac.authorization.k8s.io, ..., apiextensions.k8s.io, ..., coordination.k8s.io.
+    _b("apps", "v1", "deployments", "Deployment", True, ["deploy"], ["all"],
+       subs=["scale", "status"], generation=True, hash_="8aSe+NMegvE="),
+    _b("events.k8s.io", "v1", "events", "Event", True, ["ev"], storage="events",
+       hash_="r2yiGXH7wu8="),
+    _b("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False,
+       hash_="48tpQ8gZHFc="),
+    _b("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False,
+       hash_="bYE5ZWDrJ44="),
+    _b("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True,
+       hash_="eGsCzGH6b1g="),
+    _b("rbac.authorization.k8s.io", "v1", "roles", "Role", True, hash_="7FuwZcIIItM="),
     _b("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
        False, ["crd", "crds"], ["api-extensions"], subs=["status"], generation=True,
        hash_="jfWCUB31mvA="),
     _b("coordination.k8s.io", "v1", "leases", "Lease", True, hash_="gqkMMb/YqFM="),
-    _b("events.k8s.io", "v1", "events", "Event", True, ["ev"], storage="events",
-       hash_="r2yiGXH7wu8="),
 ]
 
 

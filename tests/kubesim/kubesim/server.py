@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.parse
 
-from . import discovery, openapi, sem
+from . import appsrbac, discovery, openapi, protobuf, sem
 from .deletion import parse_options
 from .lists import list_body, list_objects, matcher
 from .util import ApiError, deep_copy, dumps, not_routed, status
@@ -298,6 +298,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         api = ctx.api
         ns = ns or ""
         warn = []
+        if sub == "scale":
+            return self._scale(method, info, ns, name, query, raw)
         if method == "GET":
             if sub == "log":
                 return self._log(info, ns, name, query)
@@ -311,8 +313,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._render_one(info, obj, mode, tver, query, 200)
         if method in ("POST", "PUT") and sub != "binding":
             media = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if media not in ("", "application/json", "application/yaml",
-                             "application/vnd.kubernetes.protobuf", "*/*"):
+            if media == protobuf.MEDIA:
+                try:
+                    raw = protobuf.to_json(raw)
+                except (protobuf.DecodeError, UnicodeDecodeError) as e:
+                    ctx.log("protobuf body not decoded: %s" % e)
+                    raise ApiError(415, "UnsupportedMediaType",
+                                   "the body of the request was in an unknown format - accepted "
+                                   "media types include: application/json, application/yaml")
+            elif media not in ("", "application/json", "application/yaml", "*/*"):
                 raise ApiError(415, "UnsupportedMediaType",
                                "the body of the request was in an unknown format - accepted "
                                "media types include: application/json, application/yaml, "
@@ -467,6 +476,55 @@ class Handler(http.server.BaseHTTPRequestHandler):
             pass
         self.close_connection = True
         return None
+
+    def _scale(self, method, info, ns, name, query, raw):
+        """autoscaling/v1 Scale of a Deployment: reads and writes spec.replicas."""
+        api = self.server.ctx.api
+        cur = api.get(info, ns, name)
+        scale = appsrbac.to_scale(cur)
+        if method == "GET":
+            return Response(200, scale)
+        if method not in ("PUT", "PATCH"):
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on "
+                           "the requested resource", {})
+        try:
+            body = json.loads(raw)
+        except ValueError as e:
+            raise ApiError(400, "BadRequest", "error decoding Scale: %s" % e)
+        if method == "PUT":
+            rv = (body.get("metadata") or {}).get("resourceVersion")
+            if rv and rv != scale["metadata"].get("resourceVersion"):
+                from .util import conflict
+                raise conflict(info, name)
+            new = body
+        else:
+            ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            try:
+                if ctype == "application/json-patch+json":
+                    new = sem.json_patch(scale, body)
+                elif ctype == "application/strategic-merge-patch+json":
+                    new = sem.strategic_merge_patch(scale, body, "scales")
+                elif ctype in ("application/merge-patch+json", "application/apply-patch+yaml"):
+                    new = sem.merge_patch(scale, body)
+                else:
+                    raise ApiError(415, "UnsupportedMediaType", "the body of the request was in "
+                                   "an unknown format - accepted media types include: "
+                                   "application/json-patch+json, application/merge-patch+json, "
+                                   "application/apply-patch+yaml, "
+                                   "application/strategic-merge-patch+json")
+            except sem.PatchError as e:
+                raise ApiError(e.code, e.reason, e.message)
+        replicas = ((new or {}).get("spec") or {}).get("replicas", 0)
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            msg = "Invalid value: %s: must be greater than or equal to 0" % json.dumps(replicas)
+            raise ApiError(422, "Invalid", 'Scale.autoscaling "%s" is invalid: spec.replicas: %s'
+                           % (name, msg), {"name": name, "group": "autoscaling", "kind": "Scale",
+                                           "causes": [{"reason": "FieldValueInvalid",
+                                                       "message": msg,
+                                                       "field": "spec.replicas"}]})
+        patch = json.dumps({"spec": {"replicas": replicas}}).encode()
+        code, obj, _ = api.patch(info, ns, name, "application/merge-patch+json", patch, query)
+        return Response(200, appsrbac.to_scale(obj))
 
     def _bind(self, info, ns, name, raw):
         ctx = self.server.ctx

@@ -625,7 +625,69 @@ def _default_cells(obj, now):
     return [md.get("name", ""), created], None
 
 
+DEPLOYMENT_COLUMNS = [
+    _col("Name", "string", NAME_DESC, fmt="name"),
+    _col("Ready", "string", "Number of the pod with ready state"),
+    _col("Up-to-date", "string", "Total number of non-terminated pods targeted by this "
+         "deployment that have the desired template spec."),
+    _col("Available", "string", "Total number of available pods (ready for at least "
+         "minReadySeconds) targeted by this deployment."),
+    _col("Age", "string", CREATED_DESC),
+    _col("Containers", "string", "Names of each container in the template.", priority=1),
+    _col("Images", "string", "Images referenced by each container in the template.",
+         priority=1),
+    _col("Selector", "string", "Label selector for pods. Existing ReplicaSets whose pods are "
+         "selected by this will be the ones affected by this deployment.", priority=1),
+]
+
+
+def _deployment_cells(d, now):
+    from .appsrbac import selector_string
+    md, spec, st = d.get("metadata") or {}, d.get("spec") or {}, d.get("status") or {}
+    cs = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or []
+    return [md.get("name", ""),
+            "%d/%d" % (st.get("readyReplicas", 0), spec.get("replicas", 0)),
+            st.get("updatedReplicas", 0), st.get("availableReplicas", 0),
+            age(md.get("creationTimestamp"), now),
+            ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs),
+            selector_string(spec.get("selector") or {})], None
+
+
+def _binding_columns(what):
+    return [
+        _col("Name", "string", NAME_DESC, fmt="name"),
+        _col("Role", "string", "RoleRef can only reference a ClusterRole in the global "
+             "namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."
+             if what == "clusterRoleBinding" else
+             "RoleRef can reference a Role in the current namespace or a ClusterRole in the "
+             "global namespace. If the RoleRef cannot be resolved, the Authorizer must return "
+             "an error."),
+        _col("Age", "string", CREATED_DESC),
+        _col("Users", "string", "Users in the %s" % what, priority=1),
+        _col("Groups", "string", "Groups in the %s" % what, priority=1),
+        _col("ServiceAccounts", "string", "ServiceAccounts in the %s" % what, priority=1),
+    ]
+
+
+def _binding_cells(b, now):
+    md, ref = b.get("metadata") or {}, b.get("roleRef") or {}
+    users, groups, sas = [], [], []
+    for s in b.get("subjects") or []:
+        if s.get("kind") == "User":
+            users.append(s.get("name", ""))
+        elif s.get("kind") == "Group":
+            groups.append(s.get("name", ""))
+        elif s.get("kind") == "ServiceAccount":
+            sas.append("%s/%s" % (s.get("namespace", ""), s.get("name", "")))
+    return [md.get("name", ""), "%s/%s" % (ref.get("kind", ""), ref.get("name", "")),
+            age(md.get("creationTimestamp"), now), ", ".join(users), ", ".join(groups),
+            ", ".join(sas)], None
+
+
 BUILTINS = {
+    "deployments": (DEPLOYMENT_COLUMNS, _deployment_cells),
+    "rolebindings": (_binding_columns("roleBinding"), _binding_cells),
+    "clusterrolebindings": (_binding_columns("clusterRoleBinding"), _binding_cells),
     "pods": (POD_COLUMNS, _pod_cells),
     "nodes": (NODE_COLUMNS, _node_cells),
     "namespaces": (NAMESPACE_COLUMNS, _namespace_cells),
