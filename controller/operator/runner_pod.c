@@ -2,6 +2,7 @@
 #include "operator/runner_pod.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,6 +200,22 @@ static json_t *runner_container(const bench_spec *spec, const char *image, int i
         "mountPath", RUNNER_PODINFO_DIR, "readOnly", 1, "name", "tmp", "mountPath", "/tmp");
 }
 
+/* spec.placement.tolerations plus RUNNER_TAINT_KEY's (see runner_pod.h); a user entry
+ * for that key wins, even a narrower one, so it is never listed twice. */
+static json_t *runner_tolerations(json_t *user) {
+    json_t *out = json_array(), *t;
+    bool covered = false;
+    size_t i;
+    json_array_foreach(user, i, t) {
+        const char *key = json_string_value(json_object_get(t, "key"));
+        const char *op = json_string_value(json_object_get(t, "operator"));
+        if (key && *key ? !strcmp(key, RUNNER_TAINT_KEY) : op && !strcmp(op, "Exists")) covered = true;
+        json_array_append(out, t);
+    }
+    if (!covered) json_array_append_new(out, json_pack("{s:s, s:s}", "key", RUNNER_TAINT_KEY, "operator", "Exists"));
+    return out;
+}
+
 json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt, int index,
                          const char *default_image, char *err, size_t errlen) {
     const char *image = spec->image[0] ? spec->image : default_image;
@@ -223,13 +240,13 @@ json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt
     json_object_set_new(labels, "app.kubernetes.io/name", json_string("valkey-bench-runner"));
 
     json_t *pod_spec = json_pack(
-        "{s:s, s:b, s:b, s:i, s:{s:b, s:i, s:i, s:i, s:{s:s}}, s:[o], s:O,"
+        "{s:s, s:b, s:b, s:i, s:{s:b, s:i, s:i, s:i, s:{s:s}}, s:[o], s:o,"
         " s:[{s:s, s:{s:[{s:s, s:{s:s}}]}}, {s:s, s:{}}]}",
         "restartPolicy", "Never", "automountServiceAccountToken", 0, "enableServiceLinks", 0,
         "terminationGracePeriodSeconds", 10, "securityContext", "runAsNonRoot", 1, "runAsUser", RUNNER_UID,
         "runAsGroup", RUNNER_UID, "fsGroup", RUNNER_UID, "seccompProfile", "type", "RuntimeDefault",
-        "containers", runner_container(spec, image, index), "tolerations", spec->tolerations, "volumes",
-        "name", "podinfo", "downwardAPI", "items", "path", "annotations", "fieldRef", "fieldPath",
+        "containers", runner_container(spec, image, index), "tolerations", runner_tolerations(spec->tolerations),
+        "volumes", "name", "podinfo", "downwardAPI", "items", "path", "annotations", "fieldRef", "fieldPath",
         "metadata.annotations", "name", "tmp", "emptyDir");
     json_t *affinity = json_pack("{s:o}", "podAntiAffinity", pod_anti_affinity(spec, run_id, attempt));
     json_t *node_aff = node_placement(spec, pod_spec);

@@ -30,6 +30,11 @@
 #define RUNNER_TERMINATION_LOG "/dev/termination-log"
 #define RUNNER_UID 65532
 #define RUNNER_CONTAINER "runner"
+/* The taint key of the Helm chart's optional Karpenter NodePool for runners. Runner pods
+ * tolerate it (operator Exists, every effect) on top of spec.placement.tolerations,
+ * unless one of those already names the key or tolerates every taint, so enabling the
+ * NodePool needs no toleration in each benchmark. */
+#define RUNNER_TAINT_KEY "valkeybench.io/runner"
 
 /* The run id of a benchmark's current spec: "g<generation>", plus "-<hash>" of the rerun
  * annotation when set, so each new generation or annotation value is a new run. */

@@ -281,6 +281,10 @@ static void test_pod_carries_every_property(void **state) {
     assert_string_equal(json_string_value(json_object_get(J(tsc, "labelSelector.matchLabels"), RUNNER_LABEL_BENCHMARK)), "b");
     assert_string_equal(S(spec, "tolerations.0.key"), "dedicated");
     assert_string_equal(S(spec, "tolerations.0.effect"), "NoSchedule");
+    /* the chart NodePool's taint is tolerated after the user's own */
+    assert_int_equal(json_array_size(J(spec, "tolerations")), 2);
+    assert_string_equal(S(spec, "tolerations.1.key"), "valkeybench.io/runner");
+    assert_string_equal(S(spec, "tolerations.1.operator"), "Exists");
     /* security */
     assert_true(json_is_true(J(spec, "securityContext.runAsNonRoot")));
     assert_int_equal(json_integer_value(J(spec, "securityContext.runAsUser")), 65532);
@@ -371,6 +375,12 @@ static void test_pod_defaults(void **state) {
     assert_string_equal(arg_value(J(c, "args"), "--requests"), "500000");
     assert_string_equal(arg_value(J(c, "args"), "--clients"), "50");
     assert_string_equal(arg_value(J(c, "args"), "--tests"), "set,get");
+    /* no tolerations in the spec: still the chart NodePool's taint, any value and effect */
+    assert_int_equal(json_array_size(J(pod, "spec.tolerations")), 1);
+    assert_string_equal(S(pod, "spec.tolerations.0.key"), "valkeybench.io/runner");
+    assert_string_equal(S(pod, "spec.tolerations.0.operator"), "Exists");
+    assert_null(J(pod, "spec.tolerations.0.effect"));
+    assert_null(J(pod, "spec.tolerations.0.value"));
     json_decref(pod);
     /* no image anywhere, no uid: refused */
     assert_null(runner_pod_build(&s, "g3", 0, 0, NULL, err, sizeof err));
@@ -386,6 +396,50 @@ static void test_pod_defaults(void **state) {
     json_decref(b);
 }
 
+/* The pod's tolerations for placement.tolerations `given` (JSON array text). */
+static json_t *tolerations_for(const char *given) {
+    char text[1024], err[256];
+    snprintf(text, sizeof text,
+             "{\"metadata\":{\"name\":\"t\",\"namespace\":\"n\",\"uid\":\"u\",\"generation\":1},"
+             "\"spec\":{\"target\":{\"host\":\"h\"},\"placement\":{\"tolerations\":%s}}}",
+             given);
+    json_t *b = load(text);
+    bench_spec s;
+    assert_int_equal(bench_spec_parse(b, &s, err, sizeof err), 0);
+    json_t *pod = runner_pod_build(&s, "g1", 0, 0, "img", err, sizeof err);
+    assert_non_null(pod);
+    json_t *tol = json_incref(J(pod, "spec.tolerations"));
+    json_decref(pod);
+    bench_spec_free(&s);
+    json_decref(b);
+    return tol;
+}
+
+/* The user's entry for the runner taint key, or a toleration of every taint, is kept as
+ * written and the default is not added a second time. */
+static void test_runner_taint_not_duplicated(void **state) {
+    (void)state;
+    static const char *covering[] = {
+        "[{\"key\":\"valkeybench.io/runner\",\"operator\":\"Equal\",\"value\":\"true\",\"effect\":\"NoSchedule\"}]",
+        "[{\"key\":\"x\",\"operator\":\"Exists\"},{\"key\":\"valkeybench.io/runner\",\"operator\":\"Exists\"}]",
+        "[{\"operator\":\"Exists\"}]",
+        "[{\"key\":\"\",\"operator\":\"Exists\",\"effect\":\"NoSchedule\"}]",
+    };
+    for (size_t i = 0; i < sizeof covering / sizeof covering[0]; i++) {
+        json_t *want = load(covering[i]), *got = tolerations_for(covering[i]);
+        if (!json_equal(want, got)) fail_msg("case %zu: tolerations changed to %s", i, json_dumps(got, 0));
+        json_decref(want);
+        json_decref(got);
+    }
+    /* another key, or an Exists-less entry with no key, does not cover it */
+    json_t *got = tolerations_for("[{\"key\":\"valkeybench.io/runner-pool\",\"operator\":\"Exists\"},"
+                                  "{\"operator\":\"Equal\",\"value\":\"v\"}]");
+    assert_int_equal(json_array_size(got), 3);
+    assert_string_equal(S(got, "2.key"), "valkeybench.io/runner");
+    assert_string_equal(S(got, "2.operator"), "Exists");
+    json_decref(got);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_applied),
@@ -394,6 +448,7 @@ int main(void) {
         cmocka_unit_test(test_split_arithmetic),
         cmocka_unit_test(test_pod_carries_every_property),
         cmocka_unit_test(test_pod_defaults),
+        cmocka_unit_test(test_runner_taint_not_duplicated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
