@@ -24,13 +24,8 @@ fi
 step "build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs"
-# A failing test is run again (up to 3 runs in all) and ctest prints every failed run:
-# operator_e2e_benchmark's test_runner_deleted_mid_run_is_retried has a known intermittent
-# failure (see the issue tracker) that must be fixed, not hidden; VB_NO_RETRY=1 disables this.
-retry="--repeat until-pass:3"
-[ "${VB_NO_RETRY:-0}" = "1" ] && retry=""
 step "ctest (build)"
-ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz $retry "$@"
+ctest --test-dir build --output-on-failure -j "$jobs" -LE fuzz "$@"
 
 [ "$quick" -eq 1 ] && exit 0
 
@@ -39,7 +34,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVB_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 step "ctest (build-asan)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE "fuzz|bench" $retry "$@"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE "fuzz|bench" "$@"
 
 step "fuzz targets (clang, libFuzzer)"
 cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DVB_FUZZ=ON \

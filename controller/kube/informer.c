@@ -213,6 +213,7 @@ static int on_watch_event(const char *type, json_t *obj, void *ud) {
     }
     char key[512];
     if (kube_object_key(obj, key, sizeof key) != 0) return 0;
+    log_debug("informer event", "resource", inf->resource_name, "type", type, "key", key, "resourceVersion", rv);
     if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0) {
         json_t *old = kube_cache_put(inf->cache, obj);
         emit(inf, old ? KUBE_DELTA_UPDATE : KUBE_DELTA_ADD, old, obj);

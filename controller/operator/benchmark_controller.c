@@ -19,6 +19,7 @@ const kube_resource VB_TOPOLOGYCHECKS = {"valkeybench.io", "v1alpha1", "valkeyto
 
 #define SECRET_POLL_MS 5000
 #define TOPOLOGY_POLL_MS 15000
+#define STALE_CACHE_RETRY_MS 200
 
 typedef struct controller_state {
     char image[512];
@@ -37,12 +38,17 @@ typedef struct reconcile {
     char run_id[64];
     char now[32];
     long requeue_ms;
-    /* The Succeeded/Failed event, recorded only once the status saying so is written: a
-     * reconcile on a stale cache (e.g. just after a restart) finishes the run again, and its
-     * status write then conflicts; recording at once would announce the end twice. */
-    const char *end_type;
+    /* What happens only once the status saying so is persisted. A reconcile works on a
+     * cache copy of the benchmark that may be stale (its status write then conflicts and the
+     * next reconcile decides again): announcing the end or deleting the runner pods before
+     * the write would announce it twice, or lose the pods whose results the retry needs
+     * (the next reconcile would find them gone and call the finished run lost). */
+    bool run_started;         /* the RunStarted event */
+    const char *end_type;     /* the Succeeded/Failed event */
     char end_reason[64];
     char end_msg[1200];
+    int stop_attempts_below;  /* > 0: delete the still-running pods of older attempts */
+    bool stale;               /* the cached benchmark is behind: write nothing, look again */
 } reconcile;
 
 static const char *sget(const json_t *o, const char *k) {
@@ -76,7 +82,8 @@ static void end_event(reconcile *r, const char *type, const char *reason, const 
     snprintf(r->end_msg, sizeof r->end_msg, "%s", msg);
 }
 
-static void delete_pod(reconcile *r, const char *name) {
+static void delete_pod(reconcile *r, const char *name, const char *why) {
+    log_info("deleting runner pod", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "pod", name, "why", why);
     kube_status st = {0};
     if (kube_delete(r->client, &KUBE_PODS, r->spec.namespace_, name, KUBE_PROPAGATION_BACKGROUND, NULL, &st) != 0 &&
         !kube_is_not_found(&st))
@@ -96,6 +103,25 @@ static bool pod_terminal(const json_t *pod) {
     return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
 }
 
+/* Whether the cached benchmark is the one the API server holds now. Pods are created only
+ * on a current view: a stale copy (status still Running while the written status says
+ * Succeeded and the pods are already deleted) would start the finished run again. Equal
+ * resourceVersions mean the same object version; anything else means "look again". */
+static bool bench_is_current(reconcile *r) {
+    json_t *live = NULL;
+    kube_status st = {0};
+    bool current = kube_get(r->client, &VB_BENCHMARKS, r->spec.namespace_, r->spec.name, &live, &st) == 0 &&
+                   !strcmp(kube_object_rv(live), kube_object_rv(r->bench));
+    json_decref(live);
+    kube_status_clear(&st);
+    if (!current) {
+        r->stale = true;
+        log_debug("benchmark cache is behind the API server, looking again", "benchmark", r->spec.name, "namespace",
+                  r->spec.namespace_);
+    }
+    return current;
+}
+
 /* Deletes the benchmark's runner pods: of other runs (always), of older attempts of this
  * run when still running, and all of them when `all` (the run is over, keepRunner off). */
 static void cleanup_pods(reconcile *r, int attempt, bool all) {
@@ -108,7 +134,8 @@ static void cleanup_pods(reconcile *r, int attempt, bool all) {
         if (json_object_get(md, "deletionTimestamp")) continue;
         bool other_run = strcmp(sget(labels, RUNNER_LABEL_RUN), r->run_id) != 0;
         bool old_attempt = atoi(sget(labels, RUNNER_LABEL_ATTEMPT)) < attempt && !pod_terminal(p);
-        if (all || other_run || old_attempt) delete_pod(r, sget(md, "name"));
+        if (all || other_run || old_attempt)
+            delete_pod(r, sget(md, "name"), all ? "run over" : other_run ? "other run" : "older attempt");
     }
     json_decref(pods);
 }
@@ -123,8 +150,7 @@ static void start_new_run(reconcile *r) {
     char msg[160];
     snprintf(msg, sizeof msg, "run %s of generation %lld starting", r->run_id, r->spec.generation);
     set_conditions(r, "Pending", "RunStarted", msg);
-    event(r, KUBE_EVENT_NORMAL, "RunStarted", msg);
-    log_info("benchmark run starting", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "run", r->run_id);
+    r->run_started = true;
     cleanup_pods(r, 0, false);
 }
 
@@ -259,8 +285,6 @@ static void finish_failed(reconcile *r, const char *reason, const char *msg) {
     json_object_set_new(r->status, "completionTime", json_string(r->now));
     set_conditions(r, "Failed", reason, msg);
     end_event(r, KUBE_EVENT_WARNING, reason, msg);
-    log_warn("benchmark failed", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "reason", reason,
-             "message", msg);
 }
 
 static void collect(reconcile *r, const run_obs *o, const json_t *pods) {
@@ -296,7 +320,6 @@ static void collect(reconcile *r, const run_obs *o, const json_t *pods) {
     snprintf(msg, sizeof msg, "%d runner(s): %s (p50 ms %s)", r->spec.runners, rps, p50);
     set_conditions(r, "Succeeded", "BenchmarkSucceeded", msg);
     end_event(r, KUBE_EVENT_NORMAL, "BenchmarkSucceeded", msg);
-    log_info("benchmark succeeded", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "rps", rps, "p50_ms", p50);
 }
 
 /* One step of an active run, from what its pods say. */
@@ -308,12 +331,16 @@ static int step_run(reconcile *r) {
         return -1;
     }
     run_observe(&r->spec, r->run_id, pods, time(NULL), o);
+    char att[16];
+    snprintf(att, sizeof att, "%d", o->attempt);
+    log_debug("run step", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "run", r->run_id, "attempt", att,
+              "action", run_action_name(o->action), "reason", o->reason, "message", o->message);
     int rc = 0;
     const char *phase = "Running";
     switch (o->action) {
     case RUN_CREATE:
         phase = "Scheduling";
-        rc = create_pods(r, o->attempt, o, true);
+        if (bench_is_current(r)) rc = create_pods(r, o->attempt, o, true);
         break;
     case RUN_WAIT:
         phase = "Scheduling";
@@ -330,6 +357,7 @@ static int step_run(reconcile *r) {
         break;
     case RUN_RETRY:
         phase = "Scheduling";
+        if (!bench_is_current(r)) break;
         event(r, KUBE_EVENT_WARNING, o->reason, o->message);
         rc = create_pods(r, o->attempt + 1, o, false);
         if (rc == 0) cleanup_pods(r, o->attempt + 1, false);
@@ -337,7 +365,7 @@ static int step_run(reconcile *r) {
     case RUN_FAIL:
         phase = NULL;
         finish_failed(r, o->reason, o->message);
-        cleanup_pods(r, o->attempt + 1, false); /* stop whatever still runs */
+        r->stop_attempts_below = o->attempt + 1; /* stop whatever still runs, once written */
         break;
     }
     if (phase) {
@@ -351,18 +379,46 @@ static int step_run(reconcile *r) {
     return rc;
 }
 
-/* PUT status when it changed; a conflict (stale cache) just means "look again". */
+static bool finished(const json_t *status) {
+    const char *phase = sget(status, "phase");
+    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
+}
+
+/* The run's start and end, announced once the status saying so is persisted. */
+static void announce(reconcile *r) {
+    if (r->run_started) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "run %s of generation %lld starting", r->run_id, r->spec.generation);
+        event(r, KUBE_EVENT_NORMAL, "RunStarted", msg);
+        log_info("benchmark run starting", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "run",
+                 r->run_id);
+    }
+    if (!r->end_type) return;
+    event(r, r->end_type, r->end_reason, r->end_msg);
+    if (!strcmp(r->end_type, KUBE_EVENT_NORMAL))
+        log_info("benchmark succeeded", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "message",
+                 r->end_msg);
+    else
+        log_warn("benchmark failed", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "reason",
+                 r->end_reason, "message", r->end_msg);
+}
+
+/* PUT status when it changed; a conflict (stale cache) just means "look again". Sets
+ * r->persisted and then performs what waited for the write (see struct reconcile). */
 static kube_reconcile_result write_status(reconcile *r) {
     const json_t *old = json_object_get(r->bench, "status");
-    if (old && json_equal((json_t *)old, r->status)) {
-        if (r->end_type) event(r, r->end_type, r->end_reason, r->end_msg);
-        return r->requeue_ms > 0 ? kube_result_requeue_after(r->requeue_ms) : kube_result_ok();
-    }
-    json_object_set(r->bench, "status", r->status);
+    int rc = 0;
     kube_status st = {0};
-    int rc = kube_update_status(r->client, &VB_BENCHMARKS, r->spec.namespace_, r->spec.name, r->bench, NULL, &st);
+    if (!old || !json_equal((json_t *)old, r->status)) {
+        json_object_set(r->bench, "status", r->status);
+        rc = kube_update_status(r->client, &VB_BENCHMARKS, r->spec.namespace_, r->spec.name, r->bench, NULL, &st);
+    }
+    if (rc == 0) {
+        announce(r);
+        if (r->stop_attempts_below > 0) cleanup_pods(r, r->stop_attempts_below, false);
+        if (finished(r->status) && !r->spec.keep_runner) cleanup_pods(r, 0, true);
+    }
     kube_reconcile_result res;
-    if (rc == 0 && r->end_type) event(r, r->end_type, r->end_reason, r->end_msg);
     if (rc == 0)
         res = r->requeue_ms > 0 ? kube_result_requeue_after(r->requeue_ms) : kube_result_ok();
     else if (kube_is_conflict(&st) || kube_is_not_found(&st))
@@ -371,11 +427,6 @@ static kube_reconcile_result write_status(reconcile *r) {
         res = kube_result_error("writing status of %s/%s: %s", r->spec.namespace_, r->spec.name, st.message);
     kube_status_clear(&st);
     return res;
-}
-
-static bool finished(const json_t *status) {
-    const char *phase = sget(status, "phase");
-    return !strcmp(phase, "Succeeded") || !strcmp(phase, "Failed");
 }
 
 static kube_reconcile_result reconcile_benchmark(const char *ns, const char *name, kube_reconcile_ctx *ctx) {
@@ -414,13 +465,17 @@ static kube_reconcile_result reconcile_benchmark(const char *ns, const char *nam
         goto out;
     }
     bench_credentials_free(&creds);
-    if (step_run(&r) != 0) {
+    int step = step_run(&r);
+    if (r.stale) {
+        res = kube_result_requeue_after(STALE_CACHE_RETRY_MS);
+        goto out;
+    }
+    if (step != 0) {
         res = write_status(&r);
         if (!res.error) res = kube_result_error("run step of %s/%s failed; retrying", ns, name);
         goto out;
     }
     res = write_status(&r);
-    if (!res.error && finished(r.status) && !r.spec.keep_runner) cleanup_pods(&r, 0, true);
 out:
     bench_spec_free(&r.spec);
     json_decref(r.status);

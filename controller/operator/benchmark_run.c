@@ -28,6 +28,11 @@ time_t run_parse_time(const char *s) {
     return timegm(&tm);
 }
 
+const char *run_action_name(run_action a) {
+    static const char *const NAMES[] = {"create", "wait", "release", "running", "collect", "retry", "fail"};
+    return (unsigned)a < sizeof NAMES / sizeof *NAMES ? NAMES[a] : "?";
+}
+
 bool run_reason_is_final(const char *reason) {
     return !strcmp(reason, "AuthFailed") || !strcmp(reason, "TargetUnreachable") ||
            !strcmp(reason, "InvalidRunnerArguments");

@@ -50,6 +50,9 @@ typedef struct run_obs {
     long requeue_ms;         /* > 0: look again after this long even without events */
 } run_obs;
 
+/* "create", "wait", ... for logs. */
+const char *run_action_name(run_action a);
+
 /* Reasons a runner reports that no retry can fix. */
 bool run_reason_is_final(const char *reason);
 

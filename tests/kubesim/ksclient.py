@@ -55,8 +55,10 @@ class Kubesim:
                 self.proc.wait()
         if getattr(self, "log", None):
             self.log.close()
-        if self.own_dir:
+        if self.own_dir and not os.environ.get("VB_KEEP_KUBESIM"):
             shutil.rmtree(self.dir, ignore_errors=True)
+        elif self.own_dir:
+            sys.stderr.write("kubesim: kept %s (VB_KEEP_KUBESIM)\n" % self.dir)
 
     def conn(self, timeout=30):
         if self.http:

@@ -443,6 +443,21 @@ class TestFaults(Base):
         self.assertEqual(self.req("GET", "/api/v1/namespaces")[0], 503)
         self.assertEqual(self.req("GET", "/api/v1/namespaces")[0], 200)
 
+    def test_watch_lag_holds_back_one_resource(self):
+        # The watch is open before the lag is set and the object created: its event must
+        # still come at least `seconds` late, and lifting the lag restores prompt delivery.
+        r, evs = self.ks.watch(W + "?watch=1&timeoutSeconds=30&resourceVersion=%s"
+                               % self.req("GET", W)[1]["metadata"]["resourceVersion"])
+        s, body, _ = self.ks.admin("watch-lag", {"resource": "widgets", "seconds": 1.5})
+        self.assertEqual((s, body["watchLag"]), (200, {"widgets": 1.5}))
+        t0 = time.monotonic()
+        self.assertEqual(self.req("POST", W, widget("w-lagged"))[0], 201)
+        ev = next(evs)
+        self.assertEqual((ev["type"], ev["object"]["metadata"]["name"]), ("ADDED", "w-lagged"))
+        self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+        s, body, _ = self.ks.admin("watch-lag", {"resource": "widgets", "seconds": 0})
+        self.assertEqual((s, body["watchLag"]), (200, {}))
+
     def test_admin_requires_admin_token(self):
         s, _, _ = self.req("POST", "/_kubesim/expire-history", {})
         self.assertEqual(s, 401)

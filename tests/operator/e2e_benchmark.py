@@ -218,6 +218,36 @@ class BenchmarkE2E(unittest.TestCase):
         reasons = [e["reason"] for e in ENV.events(ns, "retry")]
         self.assertIn("RunnerDeleted", reasons)
 
+    def test_stale_benchmark_cache_changes_nothing(self):
+        # The operator's benchmark cache runs 1 s behind its pod cache, as a slow watch
+        # would make it: status writes conflict and reconciles see a Running status after
+        # the Succeeded one was written and the pods deleted. The run must still happen
+        # exactly once: no retry, no second set of pods, no extra load, one start and end.
+        ns = "e2e-stale"
+        ENV.ks.admin("watch-lag", {"resource": "valkeybenchmarks", "seconds": 1.0})
+        self.addCleanup(ENV.ks.admin, "watch-lag", {"resource": "valkeybenchmarks", "seconds": 0})
+        before = ENV.server_sum(CLUSTER, "counter:*")
+        ENV.bench(ns, "lagged", spec(CLUSTER, "cluster", runners=2, workload=workload(requests=20000)))
+        b = ENV.wait_phase(ns, "lagged", ["Succeeded", "Failed"], 120)
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertEqual(sorted(r["pod"] for r in b["status"]["runners"]), ["lagged-g1-0", "lagged-g1-1"])
+        incr = b["status"]["results"][0]
+        self.assertEqual(ENV.server_sum(CLUSTER, "counter:*") - before, incr["requests"] - incr["errors"])
+        self.assert_gone(ns, "lagged")
+        time.sleep(3)   # what a stale reconcile would do, it does within the lag
+        b = ENV.get_bench(ns, "lagged")
+        self.assertEqual(b["status"]["phase"], "Succeeded", json.dumps(b["status"], indent=1))
+        self.assertEqual(self.runner_pods(ns, "lagged"), [])
+        evs = ENV.events(ns, "lagged")
+        counts = {}
+        for e in evs:
+            counts[e["reason"]] = counts.get(e["reason"], 0) + e.get("count", 1)
+        self.assertEqual(counts.get("RunStarted"), 1, evs)
+        self.assertEqual(counts.get("RunnersCreated"), 1, evs)
+        self.assertEqual(counts.get("BenchmarkSucceeded"), 1, evs)
+        self.assertEqual([e["reason"] for e in evs if e["type"] == "Warning"], [])
+        self.assertEqual(ENV.server_sum(CLUSTER, "counter:*") - before, incr["requests"] - incr["errors"])
+
     def test_benchmark_deleted_mid_run(self):
         ns = "e2e-delete"
         ENV.bench(ns, "doomed", spec(CLUSTER, "cluster", runners=2, workload=workload(durationSeconds=30, requests=None)))

@@ -38,7 +38,8 @@ class Env:
     def start_operator(self):
         env = dict(os.environ, VB_RUNNER_IMAGE="valkey-bench:e2e")
         self.op = subprocess.Popen([VB_BIN, "operator", "--kubeconfig", self.ks.kubeconfig, "--leader-elect=false",
-                                    "--http-port", "0", "--workers", "2"],
+                                    "--http-port", "0", "--workers", "2",
+                                    "--log-level", os.environ.get("VB_E2E_LOG_LEVEL", "info")],
                                    stdout=open(self.op_log, "a"), stderr=subprocess.STDOUT, env=env)
 
     def stop_operator(self, sig=signal.SIGTERM):

@@ -5,6 +5,7 @@
   fail {"count":N,"code":429|500|503,"retryAfter":s,"path":"substring"}
   delay {"count":N,"seconds":s,"path":"substring"}
   expire-history                    watches/continue tokens from before now get 410
+  watch-lag {"resource":plural,"seconds":s} deliver that resource's watch events s late (0: off)
   nodes {"eks":true,"valkey":N}     register the Karpenter-labelled EKS nodes (+ Valkey nodes)
   GET state                         counters (resourceVersion, history floor, open watches)
 """
@@ -20,6 +21,7 @@ class Faults:
         self.ctx = ctx
         self.lock = threading.Lock()
         self.rules = []   # dicts: kind fail|delay, count, ...
+        self.watch_lag = {}   # resource plural -> seconds
 
     def _params(self, raw):
         if not raw:
@@ -58,9 +60,18 @@ class Faults:
             with self.lock:
                 self.rules.append(rule)
             return Response(200, {"queued": rule})
+        if action == "watch-lag":
+            res, secs = str(p.get("resource", "")), float(p.get("seconds", 0))
+            with self.lock:
+                if secs > 0:
+                    self.watch_lag[res] = secs
+                else:
+                    self.watch_lag.pop(res, None)
+            return Response(200, {"watchLag": dict(self.watch_lag)})
         if action == "clear":
             with self.lock:
                 self.rules = []
+                self.watch_lag = {}
             return Response(200, {})
         if action == "restart":
             threading.Thread(target=ctx.restart, args=(bool(p.get("wipe")),
@@ -71,6 +82,11 @@ class Faults:
             names = ctx.register_nodes(bool(p.get("eks", True)), int(p.get("valkey", 0)))
             return Response(200, {"nodes": names})
         raise ApiError(404, "NotFound", "unknown admin action %s" % action, {})
+
+    def lag(self, resource):
+        """Seconds by which watch events of resource (a plural) are held back."""
+        with self.lock:
+            return self.watch_lag.get(resource, 0)
 
     def before_request(self, handler, path):
         with self.lock:

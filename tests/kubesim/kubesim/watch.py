@@ -169,4 +169,7 @@ class Watch:
                     if final_bm_at is not None and now >= final_bm_at:
                         final_bm_at = None
             if out:
+                lag = self.ctx.faults.lag(self.info.plural)
+                if lag > 0:   # a slow watch: this informer's cache falls behind the others'
+                    time.sleep(lag)
                 yield out
