@@ -363,5 +363,74 @@ class TestKubectlVersions(Base):
         self.assertIn("spec.template.spec.containers[0].image: Required value", p.stderr)
 
 
+class TestRbacAuthorization(unittest.TestCase):
+    """--user-token users get what the stored Roles/ClusterRoles bound to them grant (rbac.py)."""
+    SA = "system:serviceaccount:ops:op"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ks = Kubesim("--user-token", cls.SA + "=sa-token",
+                         "--user-token", "alice=alice-token").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.ks.stop()
+
+    def as_sa(self, method, path, body=None, token="sa-token", **kw):
+        return self.ks.request(method, path, body, token=token, **kw)
+
+    def test_bindings_grant_and_deny(self):
+        req = self.ks.request
+        for ns in ("ops", "other"):
+            req("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                               "metadata": {"name": ns}})
+        # nothing bound yet: 403 with the real wording
+        s, body, _ = self.as_sa("GET", "/api/v1/namespaces/ops/pods")
+        self.assertEqual((s, body["message"]), (403, 'pods is forbidden: User "%s" cannot list '
+                         'resource "pods" in API group "" in the namespace "ops"' % self.SA))
+        req("POST", RBAC + "/namespaces/ops/roles", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "r"}, "rules": [
+                {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"],
+                 "resourceNames": ["only-this"]}]})
+        req("POST", RBAC + "/namespaces/ops/rolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "rb"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "r"},
+            "subjects": [{"kind": "ServiceAccount", "name": "op", "namespace": "ops"}]})
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/ops/pods")[0], 200)
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/other/pods")[0], 403)
+        self.assertEqual(self.as_sa("GET", "/api/v1/pods")[0], 403)  # all namespaces
+        s, body, _ = self.as_sa("GET", "/api/v1/namespaces/ops/pods/p/log")
+        self.assertEqual((s, body["message"]), (403, 'pods "p" is forbidden: User "%s" cannot '
+                         'get resource "pods/log" in API group "" in the namespace "ops"'
+                         % self.SA))
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/ops/secrets/only-this")[0], 404)
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/ops/secrets/another")[0], 403)
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/ops/secrets")[0], 403)
+        self.assertEqual(self.as_sa("GET", "/api/v1/namespaces/ops/pods", token="alice-token")[0],
+                         403)
+        # a ClusterRole bound cluster-wide to a group the user is in
+        req("POST", RBAC + "/clusterroles", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "nodes-read"},
+            "rules": [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["list"]}]})
+        req("POST", RBAC + "/clusterrolebindings", {
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "sas-read-nodes"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                        "name": "nodes-read"},
+            "subjects": [{"kind": "Group", "name": "system:serviceaccounts:ops"}]})
+        self.assertEqual(self.as_sa("GET", "/api/v1/nodes")[0], 200)
+        self.assertEqual(self.as_sa("GET", "/api/v1/nodes", token="alice-token")[0], 403)
+        s, log, _ = self.ks.admin("authorizations", method="GET")
+        mine = [(d["verb"], d["resource"], d["namespace"], d["allowed"]) for d in log["items"]
+                if d["user"] == self.SA]
+        self.assertIn(("list", "pods", "ops", True), mine)
+        self.assertIn(("get", "pods/log", "ops", False), mine)
+        self.assertIn(("list", "nodes", "", True), mine)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -36,13 +36,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- define "vbo.namespacedRules" -}}
 - apiGroups: [valkeybench.io]
   resources: [valkeybenchmarks, valkeytopologychecks]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 - apiGroups: [valkeybench.io]
   resources: [valkeybenchmarks/status, valkeytopologychecks/status]
-  verbs: [update, patch]
+  verbs: [update]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch, create, delete]
+  verbs: [list, watch, create, patch, delete]
 - apiGroups: [""]
   resources: [pods/log]
   verbs: [get]
@@ -52,13 +52,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
-- apiGroups: [events.k8s.io]
-  resources: [events]
-  verbs: [create, patch]
 {{- end -}}
 
 {{- define "vbo.nodeRules" -}}
 - apiGroups: [""]
   resources: [nodes]
-  verbs: [get, list, watch]
+  verbs: [list, watch]
 {{- end -}}

@@ -15,6 +15,7 @@ from .crds import CrdHook
 from .deletion import Deleter
 from .faults import Faults
 from .pods import PodController, eks_nodes
+from .rbac import Authorizer
 from .resources import Registry
 from .server import Server, serve_in_thread
 from .store import Store
@@ -37,6 +38,7 @@ class Ctx:
         self.api = Api(self.store, self.registry, [CrdHook(self)])
         self.deleter = Deleter(self.api)
         self.faults = Faults(self)
+        self.rbac = Authorizer(self)
         self.bookmark_interval = args.bookmark_interval
         self.watch_epoch = 0
         self.watchers = set()

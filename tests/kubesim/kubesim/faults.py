@@ -45,6 +45,8 @@ class Faults:
                 return Response(200, {"resourceVersion": ctx.store.rv, "floor": ctx.store.floor,
                                       "watches": len(ctx.watchers), "history": len(ctx.store.history),
                                       "missing": ctx.missing_modules()})
+        if method == "GET" and action == "authorizations":
+            return Response(200, {"items": ctx.rbac.log()})
         if method != "POST":
             raise ApiError(405, "MethodNotAllowed", "use POST", {})
         if action == "drop-watches":

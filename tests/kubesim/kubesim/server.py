@@ -191,11 +191,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise ApiError(401, "Unauthorized", "Unauthorized")
         return "system:anonymous"
 
-    def _forbidden(self, user, verb, info, ns, name):
+    def _forbidden(self, user, verb, info, ns, name, sub=None):
         res = info.plural
         q = res + ("." + info.group if info.group else "")
         msg = '%s %sis forbidden: User "%s" cannot %s resource "%s" in API group "%s"' % (
-            q, '"%s" ' % name if name else "", user, verb, res, info.group)
+            q, '"%s" ' % name if name else "", user, verb, res + ("/" + sub if sub else ""),
+            info.group)
         if ns:
             msg += ' in the namespace "%s"' % ns
         d = {}
@@ -271,13 +272,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                   reg.find(group, version, rest[2]).namespaced) or user != "admin")):
             ns, rest = rest[1], rest[2:]
         if user != "admin" and rest:
-            # authorization runs before routing: 403 even for resources that do not exist
+            # authorization (rbac.py) runs before routing: 403 even for resources that do
+            # not exist
             name = rest[1] if len(rest) > 1 else None
             w = watch or ("watch" in query and query.get("watch") not in ("false", "0"))
             verb = {"GET": "get" if name else ("watch" if w else "list"), "POST": "create",
                     "PUT": "update", "PATCH": "patch",
                     "DELETE": "delete" if name else "deletecollection"}.get(method, "get")
-            raise self._forbidden(user, verb, _Res(group, rest[0]), ns, name)
+            sub = rest[2] if len(rest) > 2 else None
+            if not ctx.rbac.allowed(user, verb, group, rest[0], sub, ns, name):
+                raise self._forbidden(user, verb, _Res(group, rest[0]), ns, name, sub)
         if not rest or len(rest) > 3:
             raise not_routed()
         info = reg.find(group, version, rest[0])
