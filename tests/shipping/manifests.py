@@ -21,13 +21,14 @@ import subprocess
 import sys
 
 # (apiGroup, resource, verb) the controller uses in every namespace it serves: informers
-# (list/watch) on its two kinds and pods, PUT of the status, runner pods created, released
+# (list/watch) on its two kinds and pods, a GET of a benchmark (not the cache) before its runner
+# pods are created, PUT of the status, runner pods created, released
 # with a merge PATCH and deleted, their logs read, the target's Secret read, core/v1 Events
 # created and aggregated with PATCH. tests/shipping/rbac_e2e.py proves the set by running the
 # operator with nothing else (nothing denied, every grant used).
 NAMESPACED = {
-    *((g, r, v) for g, r in (("valkeybench.io", "valkeybenchmarks"), ("valkeybench.io", "valkeytopologychecks"))
-      for v in ("list", "watch")),
+    *(("valkeybench.io", r, v) for r in ("valkeybenchmarks", "valkeytopologychecks") for v in ("list", "watch")),
+    ("valkeybench.io", "valkeybenchmarks", "get"),  # a fresh read before creating runner pods
     *(("valkeybench.io", r, "update") for r in ("valkeybenchmarks/status", "valkeytopologychecks/status")),
     *(("", "pods", v) for v in ("list", "watch", "create", "patch", "delete")),
     ("", "pods/log", "get"),

@@ -35,7 +35,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{/* The rules the operator needs in every namespace it serves (API.md, least privilege). */}}
 {{- define "vbo.namespacedRules" -}}
 - apiGroups: [valkeybench.io]
-  resources: [valkeybenchmarks, valkeytopologychecks]
+  resources: [valkeybenchmarks]
+  verbs: [get, list, watch]
+- apiGroups: [valkeybench.io]
+  resources: [valkeytopologychecks]
   verbs: [list, watch]
 - apiGroups: [valkeybench.io]
   resources: [valkeybenchmarks/status, valkeytopologychecks/status]
