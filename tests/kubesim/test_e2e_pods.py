@@ -1,7 +1,9 @@
 """End-to-end proofs of the scheduler and kubelet steps (12-pods): binding to the Karpenter EKS
 nodes, Unschedulable with the scheduler's message and a FailedScheduling event, retry when a
 node appears, a pod running `sh -c 'echo hi > $TERMINATION_PATH'` ending Succeeded with
-message "hi", pods/log, graceful deletion killing the process."""
+message "hi", pods/log, graceful deletion killing the process, the Eviction API
+(pods/eviction) and the kubelet's node-pressure eviction (admin evict-pod)."""
+import json
 import os
 import sys
 import unittest
@@ -159,6 +161,136 @@ class TestPods(unittest.TestCase):
         got = wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Running"
                                 else None)(self.get("sim-0")), timeout=30)
         self.assertEqual(got["status"]["podIP"], "127.0.0.2")
+
+    def evictable(self, name):
+        self.need_kubelet()
+        self.req("POST", P, pod(name, ["sleep", "300"]))
+        return wait_for(lambda: (lambda p: p if p["status"].get("phase") == "Running" else None)(
+            self.get(name)), timeout=30)
+
+    def test_eviction_discovery(self):
+        s, doc, _ = self.req("GET", "/api/v1")
+        ours = [r for r in doc["resources"] if r["name"].split("/")[0] == "pods"]
+        # 01-discovery/03: every pods entry of the recorded /api/v1, in the server's order
+        self.assertEqual(ours[1:], [
+            {"name": "pods/binding", "singularName": "", "namespaced": True, "kind": "Binding",
+             "verbs": ["create"]},
+            {"name": "pods/eviction", "singularName": "", "namespaced": True, "group": "policy",
+             "version": "v1", "kind": "Eviction", "verbs": ["create"]},
+            {"name": "pods/log", "singularName": "", "namespaced": True, "kind": "Pod",
+             "verbs": ["get"]},
+            {"name": "pods/status", "singularName": "", "namespaced": True, "kind": "Pod",
+             "verbs": ["get", "patch", "update"]}])
+        agg = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        s, doc, _ = self.req("GET", "/api", headers={"Accept": agg})
+        pods = [r for r in doc["items"][0]["versions"][0]["resources"] if r["resource"] == "pods"]
+        self.assertIn({"subresource": "eviction", "responseKind": {
+            "group": "policy", "version": "v1", "kind": "Eviction"}, "verbs": ["create"]},
+            pods[0]["subresources"])
+
+    def eviction(self, name, **kw):
+        body = {"apiVersion": "policy/v1", "kind": "Eviction",
+                "metadata": {"name": name, "namespace": "default"}}
+        body.update(kw)
+        return body
+
+    def test_eviction_api_errors(self):
+        s, body, _ = self.req("POST", P + "/nope/eviction", self.eviction("nope"))
+        self.assertEqual((s, body), (404, {
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": 'pods "nope" not found', "reason": "NotFound",
+            "details": {"name": "nope", "kind": "pods"}, "code": 404}))
+        self.evictable("ev-errors")
+        s, body, _ = self.req("POST", P + "/ev-errors/eviction", self.eviction("other"))
+        self.assertEqual((s, body["reason"], body["message"]),
+                         (400, "BadRequest", "name in URL does not match name in Eviction object"))
+        s, body, _ = self.req("POST", P + "/ev-errors/eviction",
+                              dict(self.eviction("ev-errors"), apiVersion="v1"))
+        self.assertEqual((s, body["message"]), (400, "the API version in the data (v1) does not "
+                                                     "match the expected API version (policy/v1)"))
+        s, body, _ = self.req("GET", P + "/ev-errors/eviction")
+        self.assertEqual((s, body["reason"]), (405, "MethodNotAllowed"))
+        # a precondition naming another uid: 409, the pod untouched
+        s, body, _ = self.req("POST", P + "/ev-errors/eviction", self.eviction(
+            "ev-errors", deleteOptions={"preconditions": {"uid": "not-the-uid"}}))
+        self.assertEqual((s, body["reason"]), (409, "Conflict"))
+        # dry run: Success, nothing changes
+        before = self.get("ev-errors")
+        s, body, _ = self.req("POST", P + "/ev-errors/eviction?dryRun=All",
+                              self.eviction("ev-errors"))
+        self.assertEqual((s, body["status"]), (201, "Success"))
+        after = self.get("ev-errors")
+        self.assertEqual(after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"])
+        self.assertIsNone(self.cond(after, "DisruptionTarget"))
+        self.req("DELETE", P + "/ev-errors", {"gracePeriodSeconds": 0})
+
+    def test_eviction_api_deletes_gracefully(self):
+        p = self.evictable("ev-api")
+        rv = p["metadata"]["resourceVersion"]
+        r, events = self.ks.watch(P + "?watch=1&resourceVersion=%s&fieldSelector="
+                                  "metadata.name%%3Dev-api" % rv)
+        s, body, resp = self.req("POST", P + "/ev-api/eviction", self.eviction(
+            "ev-api", deleteOptions={}))
+        self.assertEqual((s, body), (201, {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                           "status": "Success", "code": 201}))
+        seen = []
+        for ev in events:
+            seen.append(ev)
+            if ev["type"] == "DELETED":
+                break
+        # first the DisruptionTarget condition, then the graceful deletion mark, then gone
+        first = seen[0]["object"]
+        self.assertEqual(seen[0]["type"], "MODIFIED")
+        self.assertNotIn("deletionTimestamp", first["metadata"])
+        c = self.cond(first, "DisruptionTarget")
+        self.assertEqual((c["status"], c["reason"], c["message"], c["lastProbeTime"]),
+                         ("True", "EvictionByEvictionAPI", "Eviction API: evicting", None))
+        self.assertEqual(first["status"]["conditions"][-1]["type"], "DisruptionTarget")
+        marked = seen[1]["object"]
+        self.assertEqual(marked["metadata"]["deletionGracePeriodSeconds"], 30)
+        self.assertEqual(seen[-1]["type"], "DELETED")
+        self.assertEqual(self.cond(seen[-1]["object"], "DisruptionTarget")["reason"],
+                         "EvictionByEvictionAPI")
+        self.assertEqual(self.req("GET", P + "/ev-api")[0], 404)
+
+    def test_node_pressure_eviction(self):
+        p = self.evictable("ev-kubelet")
+        s, body, _ = self.ks.admin("evict-pod", {"namespace": "default", "name": "ev-kubelet"})
+        self.assertEqual(s, 200, body)
+        msg = body["message"]
+        self.assertEqual(msg, "The node was low on resource: memory. Threshold quantity: 100Mi, "
+                              "available: 81920Ki. Container bench was using 1048576Ki, request "
+                              "is 0, has larger consumption of memory. ")
+        # the pod object stays, Failed, with the kubelet's words; its process is gone
+        got = wait_for(lambda: (lambda p: p if "terminated" in json.dumps(
+            p["status"].get("containerStatuses")) else None)(self.get("ev-kubelet")), timeout=30)
+        st = got["status"]
+        self.assertEqual((st["phase"], st["reason"], st["message"]), ("Failed", "Evicted", msg))
+        c = st["conditions"][0]
+        self.assertEqual((c["type"], c["status"], c["reason"], c["message"]),
+                         ("DisruptionTarget", "True", "TerminationByKubelet", msg))
+        t = st["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((t["exitCode"], t["reason"]), (137, "Error"))
+        self.assertNotIn("deletionTimestamp", got["metadata"])
+        s, evs, _ = self.req("GET", "/api/v1/namespaces/default/events?fieldSelector="
+                                    "involvedObject.name%3Dev-kubelet%2Creason%3DEvicted")
+        self.assertEqual([(e["type"], e["message"], e["source"]) for e in evs["items"]],
+                         [("Warning", msg, {"component": "kubelet",
+                                            "host": p["spec"]["nodeName"]})])
+        # once is enough; unknown pods and the normal token are refused
+        s, body, _ = self.ks.admin("evict-pod", {"namespace": "default", "name": "ev-kubelet"})
+        self.assertEqual((s, body["reason"]), (409, "Conflict"))
+        s, body, _ = self.ks.admin("evict-pod", {"namespace": "default", "name": "nope"})
+        self.assertEqual((s, body["reason"]), (404, "NotFound"))
+        s, _, _ = self.req("POST", "/_kubesim/evict-pod", {"name": "ev-kubelet"})
+        self.assertEqual(s, 401)
+        # a custom message, as the fault is told
+        self.evictable("ev-custom")
+        s, body, _ = self.ks.admin("evict-pod", {"name": "ev-custom", "message": "disk full"})
+        self.assertEqual(self.get("ev-custom")["status"]["message"], "disk full")
+        # deleting a finished pod removes it at once
+        self.assertEqual(self.req("DELETE", P + "/ev-kubelet")[0], 200)
+        self.assertEqual(self.req("GET", P + "/ev-kubelet")[0], 404)
 
     @unittest.skipUnless(have_kubectl(), "SKIP: no kubectl on this machine")
     def test_kubectl_pods_wide(self):

@@ -22,6 +22,7 @@ class FakeApi:
     def __init__(self):
         self.objs = {}
         self.history = {}
+        self.events = []
         self.cond = threading.Condition()
 
     def put(self, plural, obj):
@@ -43,6 +44,10 @@ class FakeApi:
             cur["status"] = copy.deepcopy(status)
             self.history.setdefault(name, []).append(copy.deepcopy(status))
             self.cond.notify_all()
+
+    def event(self, pod, type_, reason, message):
+        with self.cond:
+            self.events.append((pod["metadata"]["name"], type_, reason, message))
 
     def wait(self, name, pred, what=""):
         end = time.monotonic() + DEADLINE
@@ -316,6 +321,64 @@ class KubeletTest(unittest.TestCase):
         self.kubelet.stop()
         for pid in pids:
             self.assertTrue(proc_dead(pid), pid)
+
+    def test_evict_node_pressure(self):
+        msg = ("The node was low on resource: memory. Threshold quantity: 100Mi, available: "
+               "81920Ki. Container c was using 1048576Ki, request is 0, has larger consumption "
+               "of memory. ")
+        pidfile = os.path.join(self.dir, "evict-pids")
+        # ignores SIGTERM and restarts Always: neither may save it from an eviction
+        self.run_pod(make_pod("victim", ["sh", "-c", "trap '' TERM; sleep 600 & echo $! > %s; "
+                                         "echo $$$$ >> %s; echo started; wait" % (pidfile, pidfile)],
+                              policy="Always"))
+        self.api.wait("victim", phase_is("Running"))
+        end = time.monotonic() + DEADLINE
+        while len(read(pidfile).split()) != 2:
+            self.assertLess(time.monotonic(), end)
+            time.sleep(0.05)
+        self.assertTrue(self.kubelet.evict("default", "victim", msg))
+        for pid in [int(p) for p in read(pidfile).split()]:
+            self.assertTrue(proc_dead(pid), pid)
+        pod = self.api.wait("victim", lambda st: "terminated" in json.dumps(
+            st.get("containerStatuses")), "container terminated")
+        st = pod["status"]
+        self.assertEqual((st["phase"], st["reason"], st["message"]), ("Failed", "Evicted", msg))
+        self.assertEqual(list(st)[:4], ["phase", "conditions", "message", "reason"])
+        dt = st["conditions"][0]
+        self.assertEqual((dt["type"], dt["status"], dt["reason"], dt["message"]),
+                         ("DisruptionTarget", "True", "TerminationByKubelet", msg))
+        ready = [c for c in st["conditions"] if c["type"] == "Ready"][0]
+        self.assertEqual((ready["status"], ready["reason"]), ("False", "PodFailed"))
+        cs = st["containerStatuses"][0]
+        self.assertEqual((cs["state"]["terminated"]["exitCode"], cs["state"]["terminated"]["reason"]),
+                         (137, "Error"))
+        self.assertEqual((cs["restartCount"], cs["ready"]), (0, False))
+        self.assertEqual(self.api.events, [("victim", "Warning", "Evicted", msg)])
+        # the pod object stays: later syncs neither restart it nor evict it twice
+        self.kubelet.sync(self.api.get("pods", "default", "victim"))
+        self.assertFalse(self.kubelet.evict("default", "victim", msg))
+        time.sleep(0.3)
+        self.assertEqual(self.api.get("pods", "default", "victim")["status"], st)
+        self.assertEqual(self.kubelet.logs("default", "victim"), "started\n")
+        # deleting it afterwards keeps what the eviction said
+        self.kubelet.kill("default", "victim", 30)
+        st = self.api.get("pods", "default", "victim")["status"]
+        self.assertEqual((st["phase"], st["reason"]), ("Failed", "Evicted"))
+        self.assertEqual([c["type"] for c in st["conditions"]].count("DisruptionTarget"), 1)
+
+    def test_evict_idle_finished_and_unknown(self):
+        self.run_pod(make_pod("idle-victim", None))
+        self.api.wait("idle-victim", phase_is("Running"))
+        self.assertTrue(self.kubelet.evict("default", "idle-victim", "low"))
+        st = self.api.wait("idle-victim", phase_is("Failed"))["status"]
+        term = st["containerStatuses"][0]["state"]["terminated"]
+        self.assertEqual((term["exitCode"], term["reason"], st["reason"]), (137, "Error", "Evicted"))
+        self.run_pod(make_pod("done", ["true"]))
+        self.api.wait("done", phase_is("Succeeded"))
+        self.assertFalse(self.kubelet.evict("default", "done", "low"))
+        self.assertEqual(self.api.get("pods", "default", "done")["status"]["phase"], "Succeeded")
+        self.assertFalse(self.kubelet.evict("default", "not-here", "low"))
+        self.assertEqual([e[0] for e in self.api.events], ["idle-victim"])
 
     def test_simulated_and_idle(self):
         pod = make_pod("valkey-sim", None)

@@ -11,13 +11,14 @@ VERSION = {
     "platform": "linux/amd64"}
 
 SUB_KINDS = {"log": ("", "", "Pod"), "binding": ("", "", "Binding"),
+             "eviction": ("policy", "v1", "Eviction"),
              "finalize": ("", "", "Namespace"), "scale": ("autoscaling", "v1", "Scale")}
 
 
 def _verbs_sub(sub):
     if sub == "log":
         return ["get"]
-    if sub == "binding":
+    if sub in ("binding", "eviction"):
         return ["create"]
     if sub == "finalize":
         return ["update"]

@@ -7,6 +7,8 @@
   expire-history                    watches/continue tokens from before now get 410
   watch-lag {"resource":plural,"seconds":s} deliver that resource's watch events s late (0: off)
   nodes {"eks":true,"valkey":N}     register the Karpenter-labelled EKS nodes (+ Valkey nodes)
+  evict-pod {"namespace","name","message","resource","gracePeriodSeconds"}
+                                    the pod's kubelet evicts it for node pressure
   GET state                         counters (resourceVersion, history floor, open watches)
 """
 import json
@@ -80,6 +82,13 @@ class Faults:
                                                        float(p.get("downtime", 0))),
                              daemon=True).start()
             return Response(200, {"restarting": True})
+        if action == "evict-pod":
+            ns, name = str(p.get("namespace") or "default"), str(p.get("name") or "")
+            msg = p.get("message")
+            msg = ctx.pods.evict(ns, name, None if msg is None else str(msg),
+                                 float(p.get("gracePeriodSeconds", 0)),
+                                 str(p.get("resource") or "memory"))
+            return Response(200, {"evicted": {"namespace": ns, "name": name}, "message": msg})
         if action == "nodes":
             names = ctx.register_nodes(bool(p.get("eks", True)), int(p.get("valkey", 0)))
             return Response(200, {"nodes": names})

@@ -7,6 +7,11 @@ Every container process runs in its own process group (its "container"); when it
 exits the whole group is killed, kill() sends SIGTERM then SIGKILL after the grace period, and
 stop() kills everything, so no process outlives the pod or the server.
 
+evict() is the eviction manager's node-pressure eviction: the pod is failed (reason Evicted,
+the kubelet's "The node was low on resource: ..." message, a DisruptionTarget condition with
+reason TerminationByKubelet), its containers killed without grace (hard threshold), and the pod
+object stays Failed until someone deletes it.
+
 A container without a command (the image's entrypoint is unknown here) is an idle container: it
 is Running until the pod is deleted. A pod annotated kubesim.io/simulated: "true" runs nothing:
 it is Running at once with podIP from kubesim.io/pod-ip. Probes, resource limits and security
@@ -30,6 +35,8 @@ from . import podenv
 SIMULATED = "kubesim.io/simulated"
 POD_IP = "kubesim.io/pod-ip"
 DEFAULT_TERMINATION_PATH = "/dev/termination-log"
+DISRUPTION_TARGET = "DisruptionTarget"
+UNKNOWN_STATUS_MESSAGE = "The container could not be located when the pod was terminated"
 MAX_TERMINATION_MESSAGE = 4096
 FALLBACK_LOG_LINES = 80
 FALLBACK_LOG_BYTES = 2048
@@ -71,6 +78,19 @@ def _image_id(image):
     if repo.split("/")[0].find(".") < 0:
         repo = "docker.io/" + repo
     return "%s@sha256:%s" % (repo, hashlib.sha256((image or "").encode()).hexdigest())
+
+
+def pressure_message(pod, resource="memory"):
+    """The eviction manager's message for a pod it evicts under `resource` pressure (the
+    v1.28 wording: threshold, what was available, each container's usage and request)."""
+    threshold, available = {"memory": ("100Mi", "81920Ki")}.get(resource, ("1Gi", "898240Ki"))
+    msg = "The node was low on resource: %s. Threshold quantity: %s, available: %s. " % (
+        resource, threshold, available)
+    for c in _d(pod, "spec", "containers") or []:
+        request = _d(c, "resources", "requests", resource) or "0"
+        msg += "Container %s was using %s, request is %s, has larger consumption of %s. " % (
+            c.get("name", ""), "1048576Ki", request, resource)
+    return msg
 
 
 def _group_alive(pgid):
@@ -162,6 +182,7 @@ class _Pod:
         self.blocked = None          # podenv.ConfigError while the containers cannot start
         self.publish_lock = threading.Lock()
         self.transitions = {}        # condition type -> (status, lastTransitionTime)
+        self.evicted = None          # the eviction message once the eviction manager chose it
 
 
 class Kubelet:
@@ -228,6 +249,26 @@ class Kubelet:
             ps = self.pods.get((namespace, name))
         if ps is not None:
             self._kill(ps, grace_seconds)
+
+    def evict(self, namespace, name, message, grace_seconds=0.0):
+        """Node-pressure eviction of a pod this kubelet runs: Failed/Evicted with message, its
+        containers killed (SIGKILL after grace_seconds: 0 for a hard threshold, as the real
+        eviction manager's immediate eviction). Returns when every process is dead; False
+        (nothing done) when the pod is not here or already finished or being killed."""
+        with self.lock:
+            ps = self.pods.get((namespace, name))
+            if ps is None or ps.killing or ps.gone or ps.evicted is not None or \
+                    self._phase(ps) in ("Succeeded", "Failed"):
+                return False
+            ps.evicted = message
+        event = getattr(self.api, "event", None)
+        if callable(event):
+            try:
+                event(ps.pod, "Warning", "Evicted", message)
+            except Exception:
+                pass
+        self._kill(ps, grace_seconds, forget=False)
+        return True
 
     def logs(self, namespace, name, container=None):
         """The container's output so far ("" before it printed anything), or None when the pod
@@ -473,12 +514,15 @@ class Kubelet:
                     ps.blocked = None
                     self._advance(ps)
 
-    def _kill(self, ps, grace):
+    def _kill(self, ps, grace, forget=True):
         ps.killing = True
         cs = ps.inits + ps.mains
+        # an eviction without grace kills outright (exit code 137 whatever the process does
+        # on SIGTERM); a deletion always asks first
+        first = signal.SIGKILL if ps.evicted is not None and grace <= 0 else signal.SIGTERM
         for c in cs:
             c.restart_at = None
-            self._signal(c, signal.SIGTERM)
+            self._signal(c, first)
         deadline = time.monotonic() + max(0.0, float(grace))
         for c in cs:
             self._wait(c, max(0.0, deadline - time.monotonic()))
@@ -488,9 +532,18 @@ class Kubelet:
         now = _now()
         for c in cs:
             if c.state == "running" and c.proc is None:     # idle or simulated container
-                c.state, c.exit_code, c.reason, c.finished_at = "terminated", 0, "Completed", now
+                c.state, c.finished_at = "terminated", now
+                # killed by the eviction: SIGKILL's 137; a deleted pod's idle container stops
+                c.exit_code, c.reason = (137, "Error") if ps.evicted is not None else \
+                    (0, "Completed")
+            elif c.state == "waiting" and ps.evicted is not None and not c.init:
+                # what the real kubelet reports for a container it never saw end
+                c.state, c.finished_at, c.exit_code = "terminated", now, 137
+                c.reason, c.message = "ContainerStatusUnknown", UNKNOWN_STATUS_MESSAGE
         if not self.stopped:
             self._publish(ps)
+        if not forget:
+            return        # an evicted pod stays known (its status and logs) until deleted
         ps.gone = True
         with self.lock:
             if self.pods.get((ps.ns, ps.name)) is ps:
@@ -594,6 +647,8 @@ class Kubelet:
 
     def _phase(self, ps):
         mains = ps.mains
+        if ps.evicted is not None:
+            return "Failed"
         if ps.simulated:
             return "Running"
         for c in ps.inits:
@@ -659,12 +714,19 @@ class Kubelet:
         conds.append(self._condition(ps, "Ready", ready[1][0], now, ready[1][1], ready[1][2]))
         sched = [c for c in old.get("conditions") or [] if c.get("type") == "PodScheduled"]
         conds.extend(sched)
-        conds.extend(c for c in old.get("conditions") or [] if c.get("type") not in
-                     ("PodScheduled", "Initialized", "ContainersReady", "Ready"))
+        own = ("PodScheduled", "Initialized", "ContainersReady", "Ready")
+        if ps.evicted is not None:
+            # the eviction manager's condition comes first, as the real kubelet lists it
+            conds.insert(0, self._condition(ps, DISRUPTION_TARGET, "True", now,
+                                            "TerminationByKubelet", ps.evicted))
+            own += (DISRUPTION_TARGET,)
+        conds.extend(c for c in old.get("conditions") or [] if c.get("type") not in own)
         st = {"phase": phase, "conditions": conds}
         for k in ("message", "reason", "nominatedNodeName"):
             if k in old:
                 st[k] = old[k]
+        if ps.evicted is not None:
+            st["message"], st["reason"] = ps.evicted, "Evicted"
         st["hostIP"] = LOCAL_IP
         started = any(c.started_at or c.last_terminated for c in ps.inits + ps.mains)
         if started or ps.simulated:

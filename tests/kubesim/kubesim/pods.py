@@ -1,5 +1,6 @@
 """Scheduler step and kubelet step: binds pending Pods with sem's scheduler.schedule(), drives
-bound Pods with sem's Kubelet, finishes graceful deletion once the process is gone."""
+bound Pods with sem's Kubelet, finishes graceful deletion once the process is gone, and evicts
+pods for node pressure on request (the admin evict-pod fault)."""
 import threading
 import time
 
@@ -29,6 +30,24 @@ class KubeletApi:
             cur["status"] = deep_copy(status)
             store.put(PODS, cur, "MODIFIED")
 
+    def event(self, pod, type_, reason, message):
+        """An Event as the kubelet's recorder writes it (source kubelet on the pod's node)."""
+        md = pod["metadata"]
+        node = (pod.get("spec") or {}).get("nodeName", "")
+        now = now_rfc3339()
+        ev = {"kind": "Event", "apiVersion": "v1",
+              "metadata": {"name": "%s.%x" % (md["name"], time.time_ns() // 1000),
+                           "namespace": md["namespace"], "uid": new_uid(),
+                           "creationTimestamp": now},
+              "involvedObject": {"kind": "Pod", "namespace": md["namespace"], "name": md["name"],
+                                 "uid": md["uid"], "apiVersion": "v1",
+                                 "resourceVersion": md.get("resourceVersion", "")},
+              "reason": reason, "message": message,
+              "source": {"component": "kubelet", "host": node},
+              "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type_,
+              "eventTime": None, "reportingComponent": "kubelet", "reportingInstance": node}
+        self.ctx.store.put("events", ev, "ADDED")
+
 
 class PodController(Loop):
     name = "pods"
@@ -54,6 +73,24 @@ class PodController(Loop):
         super().stop()
         if self.kubelet is not None:
             self.kubelet.stop()
+
+    def evict(self, ns, name, message=None, grace=0.0, resource="memory"):
+        """Node-pressure eviction by the pod's kubelet. Returns the message; raises ApiError
+        404 for a missing pod and 409 for one no kubelet runs (unbound, finished, deleted)."""
+        from .util import ApiError
+        with self.ctx.store.lock:
+            pod = self.ctx.store.get(PODS, ns, name)
+        if pod is None:
+            raise ApiError(404, "NotFound", 'pods "%s" not found' % name,
+                           {"name": name, "kind": "pods"})
+        if message is None:
+            message = sem.kubelet.pressure_message(pod, resource) if sem.kubelet else ""
+        if self.kubelet is None or not self.kubelet.evict(ns, name, message, grace):
+            phase = (pod.get("status") or {}).get("phase", "Pending")
+            raise ApiError(409, "Conflict", "pod %s/%s is not running on a node (phase %s%s)"
+                           % (ns, name, phase, ", terminating" if pod["metadata"].get(
+                               "deletionTimestamp") else ""), {"name": name, "kind": "pods"})
+        return message
 
     def logs(self, ns, name, container):
         if self.kubelet is None:

@@ -9,7 +9,7 @@ import threading
 import time
 import urllib.parse
 
-from . import appsrbac, discovery, openapi, protobuf, sem
+from . import appsrbac, discovery, eviction, openapi, protobuf, sem
 from .deletion import parse_options
 from .lists import list_body, list_objects, matcher
 from .util import ApiError, deep_copy, dumps, not_routed, status
@@ -304,6 +304,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         warn = []
         if sub == "scale":
             return self._scale(method, info, ns, name, query, raw)
+        if sub == "eviction" and method != "POST":
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on "
+                           "the requested resource", {})
         if method == "GET":
             if sub == "log":
                 return self._log(info, ns, name, query)
@@ -334,6 +337,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name is not None:
                 if sub == "binding":
                     return self._bind(info, ns, name, raw)
+                if sub == "eviction":
+                    return Response(*eviction.create(ctx, info, ns, name, raw, query))
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method "
                                "on the requested resource", {})
             code, obj, warn = api.create(info, ns, raw, query)
