@@ -98,6 +98,22 @@ static void failure(const json_t *pod, runner_obs *r) {
     }
 }
 
+/* Whoever evicted the pod (the Eviction API of a drain or Karpenter, the kubelet, a taint)
+ * put a DisruptionTarget condition on it first: that, not what its process said while being
+ * killed or that it is going, is why the runner failed. */
+static void disruption(const json_t *pod, runner_obs *r) {
+    size_t i;
+    json_t *c;
+    if (!strcmp(r->fail_reason, "RunnerEvicted") || run_reason_is_final(r->fail_reason)) return;
+    json_array_foreach(at(pod, "status", "conditions"), i, c) {
+        if (!strcmp(str(c, "type"), "DisruptionTarget") && !strcmp(str(c, "status"), "True")) {
+            snprintf(r->fail_reason, sizeof r->fail_reason, "RunnerEvicted");
+            snprintf(r->message, sizeof r->message, "evicted (%s): %.440s", str(c, "reason"), str(c, "message"));
+            return;
+        }
+    }
+}
+
 static void observe_pod(const json_t *pod, runner_obs *r) {
     const json_t *md = json_object_get(pod, "metadata");
     const char *phase = str(json_object_get(pod, "status"), "phase");
@@ -121,6 +137,7 @@ static void observe_pod(const json_t *pod, runner_obs *r) {
     } else if (!r->running && !r->succeeded) {
         waiting_message(pod, r);
     }
+    if (r->failed) disruption(pod, r);
 }
 
 static void set_action(run_obs *o, run_action a, const char *reason, const char *fmt, const char *arg1,

@@ -67,6 +67,15 @@ class BenchmarkE2E(unittest.TestCase):
     def assert_gone(self, ns, name):
         ENV.wait(lambda: not self.runner_pods(ns, name), 30, "runner pods of %s deleted" % name)
 
+    def released_attempt(self, ns, name, attempt):
+        """The attempt's runner pods once every one of them runs released (the measured
+        phase has begun), else None."""
+        pods = [p for p in self.runner_pods(ns, name)
+                if p["metadata"]["labels"].get("valkeybench.io/attempt") == str(attempt)]
+        ok = [p for p in pods if "valkeybench.io/start" in p["metadata"].get("annotations", {})
+              and p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
+        return ok if ok and len(ok) == len(pods) else None
+
     def test_cluster_three_runners_merge_exactly(self):
         ns = "e2e-cluster"
         before = ENV.server_sum(CLUSTER, "counter:*")
@@ -225,6 +234,71 @@ class BenchmarkE2E(unittest.TestCase):
         # already gone by then: both say what happened, and the retry is what matters.
         reasons = {e["reason"] for e in ENV.events(ns, "retry")}
         self.assertTrue(reasons & {"RunnerDeleted", "RunnerLost"}, reasons)
+
+    def test_runner_evicted_each_attempt_fails_after_retries(self):
+        # The kubelet evicts a released runner for node pressure in every attempt: one retry
+        # (maxRunnerRetries 1, new pods), evicted again, Failed with the kubelet's words.
+        ns = "e2e-evict"
+        ENV.bench(ns, "pressed", spec(CLUSTER, "cluster", runners=2, maxRunnerRetries=1,
+                                      workload=workload(durationSeconds=120, requests=None)))
+        evicted = []
+        for attempt in (0, 1):
+            pods = ENV.wait(lambda: self.released_attempt(ns, "pressed", attempt), 90,
+                            "attempt %d released" % attempt)
+            victim = sorted(p["metadata"]["name"] for p in pods)[attempt]
+            code, body, _ = ENV.ks.admin("evict-pod", {"namespace": ns, "name": victim})
+            self.assertEqual(code, 200, body)
+            evicted.append((victim, body["message"].strip()))
+        self.assertIn("-r1-", evicted[1][0])
+        b = ENV.wait_phase(ns, "pressed", ["Succeeded", "Failed"], 120)
+        st = b["status"]
+        self.assertEqual(st["phase"], "Failed", json.dumps(st, indent=1))
+        failed = cond(b, "Failed")
+        self.assertEqual((failed["status"], failed["reason"]), ("True", "RunnerEvicted"), failed)
+        victim, kubelet_msg = evicted[1]
+        self.assertIn("runner %s failed (no retries left)" % victim, failed["message"])
+        self.assertIn(kubelet_msg, failed["message"])
+        self.assertTrue(kubelet_msg.startswith("The node was low on resource: memory."), kubelet_msg)
+        self.assertEqual(cond(b, "Complete").get("status"), "False")
+        self.assertTrue(all("-r1-" in r["pod"] for r in st["runners"]), st["runners"])
+        self.assertIn("completionTime", st)
+        self.assertNotIn("results", st)
+        evs = self.wait_events(ns, "pressed", {"RunnerEvicted"})
+        ENV.wait(lambda: len([e for e in ENV.events(ns, "pressed") if e["reason"] == "RunnerEvicted"]) == 2,
+                 30, "both RunnerEvicted events")
+        evs = ENV.events(ns, "pressed")
+        warn = sorted(e["message"] for e in evs if e["type"] == "Warning" and e["reason"] == "RunnerEvicted")
+        self.assertEqual(len(warn), 2, evs)
+        self.assertTrue(any("runner %s failed, retrying the run" % evicted[0][0] in m and evicted[0][1] in m
+                            for m in warn), warn)
+        self.assertTrue(any("no retries left" in m and victim in m for m in warn), warn)
+        created = sorted(e["message"] for e in evs if e["reason"] == "RunnersCreated")
+        self.assertEqual(len(created), 2, created)
+        self.assertTrue(created[0].endswith("attempt 0") and created[1].endswith("attempt 1"), created)
+        self.assert_gone(ns, "pressed")
+
+    def test_runner_evicted_by_eviction_api_is_retried(self):
+        # A drain (the Eviction API) takes a released runner: the attempt is retried on new
+        # pods and the run succeeds.
+        ns = "e2e-evict-api"
+        ENV.bench(ns, "drained", spec(CLUSTER, "cluster", runners=2, maxRunnerRetries=1,
+                                      workload=workload(durationSeconds=5, requests=None)))
+        pods = ENV.wait(lambda: self.released_attempt(ns, "drained", 0), 90, "attempt 0 released")
+        victim = pods[0]["metadata"]["name"]
+        code, body, _ = ENV.ks.request("POST", "/api/v1/namespaces/%s/pods/%s/eviction" % (ns, victim),
+                                       {"apiVersion": "policy/v1", "kind": "Eviction",
+                                        "metadata": {"name": victim, "namespace": ns}})
+        self.assertEqual((code, body.get("status")), (201, "Success"), body)
+        b = ENV.wait_phase(ns, "drained", ["Succeeded", "Failed"], 120)
+        st = b["status"]
+        self.assertEqual(st["phase"], "Succeeded", json.dumps(st, indent=1))
+        self.assertEqual(sorted(r["pod"] for r in st["runners"]), ["drained-g1-r1-0", "drained-g1-r1-1"])
+        self.assertGreater(st["results"][0]["requests"], 0)
+        # RunnerEvicted when a reconcile saw the evicted pod, RunnerLost when it was gone by then
+        reasons = {e["reason"] for e in ENV.events(ns, "drained") if e["type"] == "Warning"}
+        self.assertTrue(reasons & {"RunnerEvicted", "RunnerLost"}, reasons)
+        self.assertNotIn("BenchmarkFailed", reasons)
+        self.assert_gone(ns, "drained")
 
     def test_stale_benchmark_cache_changes_nothing(self):
         # The operator's benchmark cache runs 1 s behind its pod cache, as a slow watch

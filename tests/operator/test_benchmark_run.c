@@ -181,6 +181,48 @@ static void test_lost_and_deleted_runners(void **state) {
     assert_string_equal(obs.reason, "RunnerDeleted");
 }
 
+/* Evicted through the Eviction API: DisruptionTarget first, then a graceful delete whose
+ * SIGTERM ends the runner with 143. Either way the reason is the eviction. */
+static void test_eviction_api_disruption_target(void **state) {
+    (void)state;
+    json_t *cond = json_pack("[{s:s, s:s, s:s, s:s}]", "type", "DisruptionTarget", "status", "True", "reason",
+                             "EvictionByEvictionAPI", "message", "Eviction API: evicting");
+    json_t *going = pod(0, 1, P_RUNNING, true, 5, NULL);
+    json_object_set_new(json_object_get(going, "metadata"), "deletionTimestamp", json_string("2027-01-15T08:00:30Z"));
+    json_object_set(json_object_get(going, "status"), "conditions", cond);
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), going, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_int_equal(obs.action, RUN_RETRY);
+    assert_string_equal(obs.reason, "RunnerEvicted");
+    assert_string_equal(obs.message,
+                        "runner bench-g1-1 failed, retrying the run: evicted (EvictionByEvictionAPI): Eviction API: evicting");
+    json_t *killed = pod(0, 1, P_FAILED, true, 5, "");
+    json_object_set(json_object_get(killed, "status"), "conditions", cond);
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), killed, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_string_equal(obs.reason, "RunnerEvicted");
+    /* the condition alone (pod still running) is no failure yet */
+    json_t *marked = pod(0, 1, P_RUNNING, true, 5, NULL);
+    json_object_set(json_object_get(marked, "status"), "conditions", cond);
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), marked, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_int_equal(obs.action, RUN_RUNNING);
+    /* the kubelet's node-pressure eviction keeps its own words (status.message) */
+    json_t *pressed = pod(0, 1, P_EVICTED, true, 5, NULL);
+    json_object_set_new(json_object_get(pressed, "status"), "conditions",
+                        json_pack("[{s:s, s:s, s:s, s:s}]", "type", "DisruptionTarget", "status", "True", "reason",
+                                  "TerminationByKubelet", "message", "The node was low on resource: memory."));
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), pressed, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_string_equal(obs.reason, "RunnerEvicted");
+    assert_string_equal(obs.message,
+                        "runner bench-g1-1 failed, retrying the run: evicted: The node was low on resource: memory.");
+    /* a runner's final verdict stands even on an evicted pod */
+    char *auth = results_error_message("AuthFailed", "WRONGPASS");
+    json_t *refused = pod(0, 1, P_FAILED, true, 5, auth);
+    json_object_set(json_object_get(refused, "status"), "conditions", cond);
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), refused, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_string_equal(obs.reason, "AuthFailed");
+    free(auth);
+    json_decref(cond);
+}
+
 static const char *zone_of(const char *node, void *ud) {
     (void)ud;
     return !strcmp(node, "node-a") ? "us-west-2a" : "";
@@ -212,6 +254,7 @@ int main(void) {
         cmocka_unit_test(test_final_failure_reasons),
         cmocka_unit_test(test_retries_are_bounded),
         cmocka_unit_test(test_lost_and_deleted_runners),
+        cmocka_unit_test(test_eviction_api_disruption_target),
         cmocka_unit_test(test_runners_json),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
