@@ -328,5 +328,37 @@ class TestPodsAcrossRestart(unittest.TestCase):
                          ["message"].strip(), "ok")
 
 
+class TestDrain(unittest.TestCase):
+    """`kubectl drain` (every kubectl found): cordon, then the Eviction API for each pod on
+    the node, waiting until they are gone."""
+
+    def test_kubectl_drain(self):
+        from test_e2e_builtins import kubectls
+        found = kubectls()
+        if not found:
+            self.skipTest("SKIP: no kubectl on this machine")
+        ks = Kubesim("--eks-nodes").start()
+        self.addCleanup(ks.stop)
+        if "kubelet" in ks.admin("state", method="GET")[1]["missing"]:
+            self.skipTest("SKIP: kubesim kubelet module not available yet")
+        node = "ip-10-0-1-1.us-west-2a"
+        for version, exe in sorted(found.items()):
+            with self.subTest(kubectl=version):
+                name = "drained-" + version.split("-")[0].replace(".", "-").lower()
+                p = pod(name, ["sleep", "300"], node_selector={"kubernetes.io/hostname": node})
+                self.assertEqual(ks.request("POST", P, p)[0], 201)
+                wait_for(lambda: ks.request("GET", P + "/" + name)[1]["status"].get("phase") ==
+                         "Running", timeout=30)
+                r = ks.kubectl("drain", node, "--force", "--timeout=60s", exe=exe, check=False)
+                out = r.stdout + r.stderr
+                self.assertEqual(r.returncode, 0, out)
+                self.assertIn("evicting pod default/%s" % name, out)
+                self.assertIn("pod/%s evicted" % name, out)
+                self.assertEqual(ks.request("GET", P + "/" + name)[0], 404)
+                self.assertTrue(ks.request("GET", "/api/v1/nodes/" + node)[1]["spec"]["unschedulable"])
+                ks.kubectl("uncordon", node, exe=exe)
+                self.assertNotIn("unschedulable", ks.request("GET", "/api/v1/nodes/" + node)[1]["spec"])
+
+
 if __name__ == "__main__":
     unittest.main()
