@@ -13,6 +13,10 @@ password-protected ValkeyBenchmark against a real replication group to the end. 
   except those listed in UNEXERCISED with the reason this scenario cannot reach them
   (what is granted is used: least privilege).
 
+With the Helm chart's Karpenter NodePool rendered, the runner pod seen while the benchmark runs
+must tolerate the pool's taints and carry karpenter.sh/do-not-disrupt, and the pool must
+consolidate only empty nodes: the chart and the controller fit together.
+
   rbac_e2e.py YAML2JSON RENDERED_DIR     (RENDERED_DIR: kustomize-default.yaml, helm-namespaced.yaml)
 """
 import json
@@ -20,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -93,7 +98,53 @@ def operator_args(objs):
     return args + ["--http-port", "0"]
 
 
-def scenario(env, label):
+def tolerates(tols, taint):
+    """Kubernetes' toleration matching (v1.Toleration.ToleratesTaint)."""
+    for t in tols:
+        if t.get("effect") and t["effect"] != taint.get("effect"):
+            continue
+        if t.get("key") and t["key"] != taint.get("key"):
+            continue
+        if not t.get("key") and t.get("operator") != "Exists":
+            continue
+        if t.get("operator") == "Exists" or t.get("value", "") == taint.get("value", ""):
+            return True
+    return False
+
+
+def check_nodepool(label, pod, pools):
+    """The chart's Karpenter NodePool and the operator's runner pods fit together: the pods
+    tolerate the pool's taints, and neither consolidation (WhenEmpty) nor any voluntary
+    disruption (karpenter.sh/do-not-disrupt) removes a node under a running benchmark."""
+    ann = (pod["metadata"].get("annotations") or {}).get("karpenter.sh/do-not-disrupt")
+    check(ann == "true", f"{label}: runner pod carries karpenter.sh/do-not-disrupt=true ({ann})")
+    tols = pod["spec"].get("tolerations") or []
+    for np_ in pools:
+        taints = np_["spec"]["template"]["spec"].get("taints") or []
+        bad = [t for t in taints if not tolerates(tols, t)]
+        check(taints and not bad, f"{label}: runner pod tolerates NodePool {np_['metadata']['name']}"
+              f"'s taints {json.dumps(taints)}" + (f"; NOT: {json.dumps(bad)}" if bad else ""))
+        pol = np_["spec"]["disruption"].get("consolidationPolicy")
+        check(pol == "WhenEmpty", f"{label}: NodePool consolidates only empty nodes ({pol})")
+
+
+def first_runner_pod(env):
+    """A watch opened before the benchmark exists: its runner pods may come and go between
+    two polls on a loaded machine. Returns a list the first runner pod is appended to."""
+    got = []
+    _, events = env.ks.watch("/api/v1/namespaces/%s/pods?watch=1&timeoutSeconds=150&"
+                             "labelSelector=valkeybench.io%%2Fbenchmark%%3Dbench" % NS, timeout=160)
+
+    def read():
+        for ev in events:
+            if ev.get("type") == "ADDED":
+                got.append(ev["object"])
+                return
+    threading.Thread(target=read, daemon=True).start()
+    return got
+
+
+def scenario(env, label, pools, runner):
     b = env.wait_phase(NS, "bench", ["Succeeded", "Failed"], 90)
     check(b["status"]["phase"] == "Succeeded",
           f"{label}: the benchmark ran to Succeeded with the SA's rights only: "
@@ -102,6 +153,9 @@ def scenario(env, label):
                                      % (e2e_lib.GROUP, NS)) or {}).get("status") or {})
                    .get("result"), 60, "the topology check's status")
     check(bool(vtc), f"{label}: the topology check wrote its status (result {vtc})")
+    env.wait(lambda: runner, 10, "the runner pod seen by the watch")
+    if pools:
+        check_nodepool(label, runner[0], pools)
     env.wait(lambda: not env.pods(NS, "valkeybench.io/benchmark=bench"), 60,
              "runner pods deleted")
     time.sleep(2.5)  # at least one lease renewal (retry period 2 s)
@@ -124,6 +178,11 @@ def run(y2j, label, manifest):
         listing = os.path.join(ks.dir, "install.json")
         with open(listing, "w") as f:
             json.dump({"apiVersion": "v1", "kind": "List", "items": objs}, f)
+        if any(o["kind"] == "NodePool" for o in objs):
+            # as on a cluster running Karpenter (tests/shipping/thirdparty-crds)
+            ks.kubectl("apply", "--server-side", "-f", os.path.join(HERE, "thirdparty-crds"))
+            ks.kubectl("wait", "--for=condition=Established", "crd/nodepools.karpenter.sh",
+                       "--timeout=30s")
         ks.kubectl("apply", "--server-side", "--force-conflicts", "-f", listing)
         with open(ks.kubeconfig) as f:
             kc = f.read().replace(ks.token, TOKEN)
@@ -151,6 +210,7 @@ def run(y2j, label, manifest):
             "spec": {"target": target, "auth": {"secretName": "valkey-auth"},
                      "podSelector": {"matchLabels": {"topology": "repl"}},
                      "requirements": {"minReplicasPerPrimary": 1}, "intervalSeconds": 60}})
+        runner = first_runner_pod(env)
         env.bench(NS, "bench", {"target": target, "auth": {"secretName": "valkey-auth"},
                                 "workload": {"requests": 2000, "clients": 4, "pipeline": 4,
                                              "dataSize": 16, "threads": 1, "keyspaceLen": 100,
@@ -158,7 +218,7 @@ def run(y2j, label, manifest):
                                                        "rpush", "lpop", "rpop", "sadd", "hset",
                                                        "mset"]}})
         try:
-            scenario(env, label)
+            scenario(env, label, [o for o in objs if o["kind"] == "NodePool"], runner)
         except AssertionError as e:
             check(False, f"{label}: the scenario did not complete: {str(e)[:600]}")
         op.send_signal(signal.SIGTERM)

@@ -10,5 +10,6 @@ cd "$VB_SOURCE_DIR"
 out="$(mktemp -d)"; trap 'rm -rf "$out"' EXIT
 kubectl kustomize config/default >"$out/kustomize-default.yaml"
 helm template vbo helm/valkey-bench-operator -n valkey-bench-system --set 'watchNamespaces={valkey}' \
+  --set karpenter.nodePool.enabled=true \
   >"$out/helm-namespaced.yaml"
 python3 tests/shipping/rbac_e2e.py "$y2j" "$out"
