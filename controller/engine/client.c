@@ -56,8 +56,9 @@ typedef struct client {
     char *batch;           /* -P copies of the request */
     uint8_t *redirected;   /* per request: redirects followed so far */
     uint64_t *draw;        /* cluster mode: the batch's key_pools entries */
-    int node;              /* cluster mode: the node of the last batch, -1 before the first */
+    int group;             /* cluster mode: index in the worker's groups */
     uint32_t outstanding;  /* requests of the batch without a final reply */
+    uint32_t unrecorded;   /* replies of the batch counted but not yet in the histogram */
     int measured;          /* the batch counts (not warm-up) */
     int done;
     uint64_t batch_ns;     /* when the batch was written */
@@ -212,7 +213,11 @@ static conn *cluster_conn(client *cl, int node) {
 /* ---- batches ---- */
 
 #define MAX_NODE_TRIES 64
-#define STICKY 64
+/* Batches per client in one stay of its group on a node: long enough that the group
+ * is together most of the time and that a connection is used often enough for the
+ * next request to carry the ACK of the previous replies (a connection used once in
+ * a while costs the kernel a delayed-ACK packet per batch). */
+#define STAY_ROUNDS 32
 
 /* Draws the random numbers of request i; the first is `first` when given (< keyspace). */
 static inline void patch(client *cl, char *req, uint64_t first) {
@@ -220,7 +225,7 @@ static inline void patch(client *cl, char *req, uint64_t first) {
     uint64_t keyspace = cl->w->sh->cfg->keyspace, v = 0;
     for (int k = 0; k < t->nrandoms; k++) {
         if (t->rand_fresh[k]) v = k == 0 && first < keyspace ? first : rng_below(&cl->rng, keyspace);
-        workload_put_digits(req + t->rand_pos[k], v);
+        workload_put_low_digits(req + t->rand_pos[k], v, cl->w->key_pairs);
     }
 }
 
@@ -234,43 +239,88 @@ static inline int key_node(client *cl, const char *req) {
     return node_of_slot(cl, key_hash_slot(req + t->key_off, t->key_len));
 }
 
-/* Cluster mode with key_pools: draws the batch's key entries up front and prefetches
- * them, so that the n cache misses on the (megabytes large) table overlap instead of
- * costing one full memory latency per request. */
-static void draw_from_pools(client *cl, uint32_t n, int *batch_node) {
-    const key_pools *p = cl->w->sh->pools;
-    uint32_t i = 0;
-    uint64_t r;
-    if (*batch_node < 0) {
-        r = rng_below(&cl->rng, cl->w->sh->cfg->keyspace);
-        int k = 0;
-        while (r >= p->start[k + 1]) k++;
-        *batch_node = k;
-        cl->draw[i++] = r;
-        __builtin_prefetch(&p->numbers[r]);
+/* The node lowest in requests per share of the keys; ties go to the first from `from`. */
+static int pick_node(const run_shared *sh, int from) {
+    int n = sh->map->nnodes, best = 0;
+    uint64_t best_load = 0, best_weight = 0;
+    for (int i = 0; i < n; i++) {
+        int k = (from + i) % n;
+        uint64_t weight = sh->node_weight[k];
+        if (!weight) continue;
+        uint64_t load = atomic_load_explicit(&sh->node_load[k], memory_order_relaxed);
+        if (!best_weight || (unsigned __int128)load * best_weight < (unsigned __int128)best_load * weight) {
+            best = k;
+            best_load = load;
+            best_weight = weight;
+        }
     }
-    int k = *batch_node;
+    return best;
+}
+
+/* Requests per stay of group g: STAY_ROUNDS batches per client, but at most a
+ * quarter of the run's remaining requests spread over all groups, so that the
+ * requests reserved and not used when the run ends (at most a stay per group) stay a
+ * small part of it, also for short runs. */
+static int64_t stay_length(worker *w, const client_group *g, uint64_t now) {
+    run_shared *sh = w->sh;
+    uint64_t remaining;
+    if (sh->target) {
+        uint64_t claimed = atomic_load_explicit(&sh->claimed, memory_order_relaxed);
+        remaining = claimed < sh->target ? sh->target - claimed : 0;
+    } else {
+        if (!sh->stop_ns || now <= sh->start_ns) return g->stay;
+        if (now >= sh->stop_ns) return (int64_t)sh->cfg->pipeline;
+        uint64_t sent = 0;
+        for (int k = 0; k < sh->map->nnodes; k++) sent += atomic_load_explicit(&sh->node_load[k], memory_order_relaxed);
+        remaining = (uint64_t)((double)sent * (double)(sh->stop_ns - now) / (double)(now - sh->start_ns));
+    }
+    uint64_t cap = remaining / (4 * (uint64_t)sh->nworkers * (uint64_t)w->ngroups);
+    int64_t stay = g->stay;
+    if ((uint64_t)stay > cap) stay = (int64_t)cap;
+    return stay > (int64_t)sh->cfg->pipeline ? stay : (int64_t)sh->cfg->pipeline;
+}
+
+/* The node of a cluster batch of n requests: its group's. A group stays on a node for
+ * a stay (stay_length), reserved in node_load up front so that the other workers see
+ * it, then moves to the node lowest in load per key share. So each node's share of
+ * the requests follows its share of the keys (up to the unused part of the last
+ * stays), and keys drawn uniformly within a node are uniform over the keyspace. */
+static int group_node(client *cl, uint32_t n, uint64_t now) {
+    worker *w = cl->w;
+    run_shared *sh = w->sh;
+    client_group *g = &w->groups[cl->group];
+    if (g->budget <= 0) {
+        if (g->budget < 0) atomic_fetch_add_explicit(&sh->node_load[g->node], (uint64_t)-g->budget, memory_order_relaxed);
+        /* Ties (at the start) go round the nodes from each group's own index. */
+        g->node = pick_node(sh, g->node >= 0 ? g->node + 1 : w->id * w->ngroups + cl->group);
+        g->budget = stay_length(w, g, now);
+        atomic_fetch_add_explicit(&sh->node_load[g->node], (uint64_t)g->budget, memory_order_relaxed);
+    }
+    g->budget -= n;
+    return g->node;
+}
+
+/* Cluster mode with key_pools: draws the batch's key entries (uniform among node k's
+ * keys) up front and prefetches them, so that the n cache misses on the (megabytes
+ * large) table overlap instead of costing one full memory latency per request. */
+static void draw_from_pools(client *cl, uint32_t n, int k) {
+    const key_pools *p = cl->w->sh->pools;
     uint64_t lo = p->start[k], span = p->start[k + 1] - lo;
-    for (; i < n; i++) {
-        r = lo + rng_below(&cl->rng, span);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t r = lo + rng_below(&cl->rng, span);
         cl->draw[i] = r;
         __builtin_prefetch(&p->numbers[r]);
     }
 }
 
-/* Fills request i and picks its connection. In cluster mode a batch goes to one node,
- * as redis-benchmark's does, so that a batch costs one write and one read however many
- * primaries there are. Which node: the client stays on its previous batch's node with
- * probability 1 - 1/STICKY, else the batch's first key, uniform over the keyspace,
- * picks it; the other keys are uniform among that node's keys. That chain's stationary
- * distribution gives each node its share of the keyspace, so keys stay uniform; the
- * stickiness lets the next request carry the TCP ACK of the previous replies (a
- * connection used once in a while costs the kernel a delayed-ACK packet per batch,
- * ~30% more client CPU). Each key is routed by its own slot (a slot that moved since
- * the test started sends its key elsewhere). With a key_pools table (keyspaces up to
+/* Fills request i and picks its connection. In cluster mode a batch draws its keys
+ * from one node's share of the keyspace (group_node), as redis-benchmark's batches go
+ * to one node, so that a batch costs one write and one read however many primaries
+ * there are; each key is still routed by its own slot (a slot that moved since the
+ * test started sends its key elsewhere). With a key_pools table (keyspaces up to
  * KEY_POOLS_MAX) the keys were drawn by draw_from_pools; without, it is rejection
  * sampling, and after MAX_NODE_TRIES misses a key goes to its own node. */
-static conn *fill(client *cl, uint32_t i, int *batch_node) {
+static conn *fill(client *cl, uint32_t i, int batch_node) {
     run_shared *sh = cl->w->sh;
     const workload_template *t = sh->tpl;
     char *req = cl->batch + (size_t)i * t->len;
@@ -278,22 +328,19 @@ static conn *fill(client *cl, uint32_t i, int *batch_node) {
         patch(cl, req, UINT64_MAX);
         return cl->fixed;
     }
-    int node;
+    int node = batch_node;
     if (t->key_off < 0) {
         patch(cl, req, UINT64_MAX);
-        node = *batch_node >= 0 ? *batch_node : (int)(rng_next(&cl->rng) % (uint64_t)cl->w->map->nnodes);
-        *batch_node = node;
     } else if (sh->pools) {
         patch(cl, req, sh->pools->numbers[cl->draw[i]]);
-        node = cl->w->map_changed ? key_node(cl, req) : *batch_node;
+        if (cl->w->map_changed) node = key_node(cl, req);
     } else {
         patch(cl, req, UINT64_MAX);
         node = key_node(cl, req);
-        for (int tries = 0; *batch_node >= 0 && node != *batch_node && tries < MAX_NODE_TRIES; tries++) {
+        for (int tries = 0; node != batch_node && tries < MAX_NODE_TRIES; tries++) {
             patch(cl, req, UINT64_MAX);
             node = key_node(cl, req);
         }
-        if (*batch_node < 0) *batch_node = node;
     }
     return cluster_conn(cl, node);
 }
@@ -324,11 +371,10 @@ static void client_send_batch(client *cl) {
         }
         if (sh->target - first < n) n = (uint32_t)(sh->target - first);
     }
-    int batch_node = -1;
-    if (!cl->fixed && cl->node >= 0 && rng_below(&cl->rng, STICKY) != 0) batch_node = cl->node;
-    if (sh->pools && t->key_off >= 0) draw_from_pools(cl, n, &batch_node);
+    int batch_node = cl->fixed ? 0 : group_node(cl, n, now);
+    if (sh->pools && t->key_off >= 0) draw_from_pools(cl, n, batch_node);
     for (uint32_t i = 0; i < n; i++) {
-        conn *c = fill(cl, i, &batch_node);
+        conn *c = fill(cl, i, batch_node);
         cl->redirected[i] = 0;
         if (!c || conn_queue(c, cl->batch + (size_t)i * t->len, t->len) != 0) {
             if (c) fail(w, "out of memory queueing for %s:%d%s", c->ep.host, c->ep.port, "");
@@ -336,7 +382,6 @@ static void client_send_batch(client *cl) {
         }
         conn_expect(c, i);
     }
-    cl->node = batch_node;
     cl->outstanding = n;
     cl->batch_ns = now;
     if (cl->fixed) {
@@ -411,6 +456,15 @@ oom:
     fail(w, "out of memory re-sending to %s:%d%s", host, r->port, "");
 }
 
+/* The replies of one read share their latency (one clock read per read()), so they
+ * go into the histogram together: once per read, or when the batch completes. */
+static inline void record_replies(client *cl, uint64_t now) {
+    if (cl->unrecorded) {
+        histogram_record_n(&cl->w->hist, now - cl->batch_ns, cl->unrecorded);
+        cl->unrecorded = 0;
+    }
+}
+
 static void on_reply(conn *c, reply_kind kind, uint64_t now) {
     client *cl = c->cl;
     worker *w = cl->w;
@@ -429,14 +483,17 @@ static void on_reply(conn *c, reply_kind kind, uint64_t now) {
         return;
     }
     if (cl->measured) {
-        histogram_record(&w->hist, now - cl->batch_ns);
+        cl->unrecorded++;
         if (kind == REPLY_OK)
             w->ok++;
         else
             w->errors++;
         w->last_done_ns = now;
     }
-    if (--cl->outstanding == 0) client_send_batch(cl);
+    if (--cl->outstanding == 0) {
+        record_replies(cl, now);
+        client_send_batch(cl);
+    }
 }
 
 static void conn_read(conn *c) {
@@ -461,12 +518,13 @@ static void conn_read(conn *c) {
         size_t len = n - off < FEED_CHUNK ? (size_t)(n - off) : FEED_CHUNK;
         if (resp_reader_feed(&c->rd, w->rbuf + off, len) != 0) {
             fail(w, "out of memory reading from %s:%d%s", c->ep.host, c->ep.port, "");
-            return;
+            break;
         }
         /* One clock read per read(): the replies it delivered are parsed within
          * nanoseconds of each other, and a clock read per reply costs ~4% of the CPU. */
         while (!w->failed && (rc = resp_reader_next(&c->rd, &kind)) == 1) on_reply(c, kind, c->last_ns);
     }
+    record_replies(c->cl, c->last_ns);
     if (!w->failed && rc < 0) fail(w, "protocol error from %s:%d: %s", c->ep.host, c->ep.port, c->rd.error);
 }
 
@@ -517,12 +575,28 @@ int worker_connect(worker *w, uint64_t seed) {
             return -1;
         }
         memcpy(w->map, sh->map, sizeof *w->map);
+        /* Enough groups over all workers for every node to have one. */
+        int nw = sh->nworkers > 0 ? sh->nworkers : 1;
+        w->ngroups = (w->map->nnodes + nw - 1) / nw;
+        if (w->ngroups > w->nclients) w->ngroups = w->nclients;
+        if (w->ngroups < 1) w->ngroups = 1;
+        w->groups = calloc((size_t)w->ngroups, sizeof *w->groups);
+        if (!w->groups) {
+            snprintf(w->err, sizeof w->err, "out of memory starting worker %d", w->id);
+            w->failed = 1;
+            return -1;
+        }
+        for (int g = 0; g < w->ngroups; g++) w->groups[g].node = -1;
+        for (int i = 0; i < w->nclients; i++)
+            w->groups[(int64_t)i * w->ngroups / w->nclients].stay += STAY_ROUNDS * (int64_t)cfg->pipeline;
     }
     const workload_template *t = sh->tpl;
+    w->key_pairs = 1;
+    for (uint64_t v = cfg->keyspace > 0 ? cfg->keyspace - 1 : 0; v >= 100; v /= 100) w->key_pairs++;
     for (int i = 0; i < w->nclients && !w->failed; i++) {
         client *cl = &w->clients[i];
         cl->w = w;
-        cl->node = -1;
+        cl->group = (int)((int64_t)i * (w->ngroups ? w->ngroups : 1) / w->nclients);
         cl->rng = seed ^ (0x9E3779B97F4A7C15ULL * (w->first_client + (uint64_t)i + 1));
         if (!cl->rng) cl->rng = 1;
         cl->batch = malloc(cfg->pipeline * t->len);
@@ -608,6 +682,8 @@ void worker_close(worker *w) {
     w->clients = NULL;
     free(w->map);
     w->map = NULL;
+    free(w->groups);
+    w->groups = NULL;
     free(w->rbuf);
     w->rbuf = NULL;
     ev_free(w->loop);

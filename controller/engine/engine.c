@@ -69,6 +69,7 @@ static int run_test(const engine_config *cfg, run_shared *sh, engine_test_result
         snprintf(err, errlen, "out of memory starting %llu threads", (unsigned long long)nthreads);
         return -1;
     }
+    sh->nworkers = (int)nthreads;
     gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
     uint64_t seed = cfg->seed_rng ? cfg->seed_rng : engine_now_ns() ^ ((uint64_t)time(NULL) << 20);
     uint64_t first = 0, started = 0;
@@ -249,6 +250,21 @@ fail:
     return NULL;
 }
 
+/* Cluster mode: each node's share of the keys (run_shared.node_weight). Exact with
+ * key_pools; else the node's slot count, whose error relative to the key count is
+ * about 1/sqrt(keys per node), far below any run's sampling noise. */
+static void node_weights(run_shared *sh, const slot_map *map, const key_pools *pools) {
+    for (int k = 0; k < NET_MAX_NODES; k++) atomic_init(&sh->node_load[k], 0);
+    memset(sh->node_weight, 0, sizeof sh->node_weight);
+    if (!map) return;
+    if (pools) {
+        for (int k = 0; k < pools->nnodes; k++) sh->node_weight[k] = pools->start[k + 1] - pools->start[k];
+        return;
+    }
+    for (int slot = 0; slot < CLUSTER_SLOTS; slot++)
+        if (map->owner[slot] < map->nnodes) sh->node_weight[map->owner[slot]]++;
+}
+
 static void key_pools_free(key_pools *p) {
     if (p) free(p->numbers);
     free(p);
@@ -285,6 +301,7 @@ int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t 
         sh.is_write = test->is_write;
         key_pools *pools = key_pools_build(cfg, &tpl, map);
         sh.pools = pools;
+        node_weights(&sh, map, pools);
         sh.target = cfg->duration_s > 0 ? 0 : cfg->requests;
         atomic_init(&sh.claimed, 0);
         atomic_init(&sh.abort, 0);

@@ -65,6 +65,15 @@ void histogram_record(histogram *h, uint64_t value_ns) {
     add_sum(h, value_ns / 1000, value_ns % 1000);
 }
 
+void histogram_record_n(histogram *h, uint64_t value_ns, uint64_t count) {
+    if (count == 0) return;
+    h->counts[bucket_of(value_ns)] += count;
+    h->total += count;
+    if (value_ns < h->min_ns) h->min_ns = value_ns;
+    if (value_ns > h->max_ns) h->max_ns = value_ns;
+    add_sum(h, value_ns / 1000 * count, value_ns % 1000 * count);
+}
+
 void histogram_merge(histogram *dst, const histogram *src) {
     for (unsigned i = 0; i < HISTOGRAM_BUCKETS; i++) dst->counts[i] += src->counts[i];
     dst->total += src->total;

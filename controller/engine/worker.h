@@ -37,12 +37,29 @@ typedef struct run_shared {
     /* topology */
     const slot_map *map;        /* cluster mode: initial slot map */
     const struct key_pools *pools; /* cluster mode, small keyspaces: key numbers by node */
+    int nworkers;
+    /* Cluster mode: which node a batch draws its keys from. node_weight[k] is node k's
+     * share of the keyspace (its key_pools size, else its slot count); node_load[k]
+     * counts the requests drawn (or reserved to be drawn) from node k. Workers move
+     * their client groups to the node lowest in load per weight, which keeps every
+     * node's share of requests at its share of keys: keys stay uniform. */
+    uint64_t node_weight[NET_MAX_NODES];
+    _Atomic uint64_t node_load[NET_MAX_NODES];
     engine_endpoint primary;    /* standalone/replication: the (primary) server */
     const engine_endpoint *replicas;
     int nreplicas;
 } run_shared;
 
 struct client;
+
+/* Cluster mode: clients of one worker that are on the same node at the same time, so
+ * that a server answers a burst of them into one thread's event loop (one wake-up
+ * for many replies, not one per reply: the largest client CPU cost per request). */
+typedef struct client_group {
+    int node;        /* where the group's batches go, -1 before the first */
+    int64_t budget;  /* requests left before it moves (reserved in node_load[node]) */
+    int64_t stay;    /* requests per stay */
+} client_group;
 
 typedef struct worker {
     int id;
@@ -54,8 +71,11 @@ typedef struct worker {
     int active;             /* clients still issuing batches */
     slot_map *map;          /* cluster mode: this worker's copy, updated by MOVED */
     int map_changed;        /* a MOVED changed map: key_pools' grouping is no longer exact */
+    client_group *groups;   /* cluster mode */
+    int ngroups;
     uint64_t refreshed_ns;  /* last full slot map refresh */
     char *rbuf;             /* read buffer shared by the worker's connections */
+    int key_pairs;          /* digit pairs that a number below the keyspace needs */
     /* results */
     histogram hist;
     uint64_t ok, errors, redirects;

@@ -38,7 +38,7 @@ int workload_find(const char *name) {
     return -1;
 }
 
-static const char digit_pairs[201] =
+const char workload_digit_pairs[201] =
     "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
@@ -47,8 +47,8 @@ void workload_put_digits(char *dst, uint64_t v) {
     for (int i = ENGINE_KEY_DIGITS - 2; i >= 0; i -= 2) {
         unsigned d = (unsigned)(v % 100);
         v /= 100;
-        dst[i] = digit_pairs[2 * d];
-        dst[i + 1] = digit_pairs[2 * d + 1];
+        dst[i] = workload_digit_pairs[2 * d];
+        dst[i + 1] = workload_digit_pairs[2 * d + 1];
     }
 }
 

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/engine.h"
+
 #define WORKLOAD_MAX_RANDOMS 32
 
 typedef struct workload_test {
@@ -50,5 +52,21 @@ void workload_template_free(workload_template *t);
 
 /* Writes `v` as ENGINE_KEY_DIGITS zero-padded decimal digits at dst (v < 10^digits). */
 void workload_put_digits(char *dst, uint64_t v);
+
+/* "00" "01" .. "99" */
+extern const char workload_digit_pairs[201];
+
+/* Writes only the last `pairs` digit pairs of the field at dst: for a field whose
+ * leading digits are already '0' and a v below 100^pairs (the engine's numbers stay
+ * below the keyspace), the same as workload_put_digits at a fraction of the cost. */
+static inline void workload_put_low_digits(char *dst, uint64_t v, int pairs) {
+    char *p = dst + ENGINE_KEY_DIGITS - 2;
+    for (int i = 0; i < pairs; i++, p -= 2) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        p[0] = workload_digit_pairs[2 * d];
+        p[1] = workload_digit_pairs[2 * d + 1];
+    }
+}
 
 #endif

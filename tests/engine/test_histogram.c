@@ -203,6 +203,25 @@ static void test_merge_is_exact(void **state) {
     free(vals);
 }
 
+/* record_n(v, n) is n record(v)s, including the carries of the sub-microsecond sums. */
+static void test_record_n_is_repeated_record(void **state) {
+    (void)state;
+    histogram *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    assert_true(a && b);
+    histogram_init(a);
+    histogram_init(b);
+    for (int i = 0; i < 5000; i++) {
+        uint64_t v = i % 50 == 0 ? HISTOGRAM_MAX_NS + rnd() % 1000 : 1 + rnd() % 80000000, n = rnd() % 40;
+        if (i % 7 == 0) v = 999 + i % 3;
+        histogram_record_n(a, v, n);
+        for (uint64_t k = 0; k < n; k++) histogram_record(b, v);
+    }
+    histogram_record_n(a, 12345, 0); /* nothing, not even min/max */
+    assert_histograms_equal(a, b);
+    free(a);
+    free(b);
+}
+
 static void test_roundtrip_and_size(void **state) {
     (void)state;
     histogram *h = malloc(sizeof *h), *back = malloc(sizeof *back);
@@ -449,6 +468,7 @@ int main(void) {
         cmocka_unit_test(test_empty_and_out_of_range),
         cmocka_unit_test(test_mean_is_exact),
         cmocka_unit_test(test_merge_is_exact),
+        cmocka_unit_test(test_record_n_is_repeated_record),
         cmocka_unit_test(test_roundtrip_and_size),
         cmocka_unit_test(test_rejects_malformed),
         cmocka_unit_test(test_every_truncation_and_flip_is_safe),
