@@ -286,6 +286,24 @@ class TestProtobufBodies(Base):
                              "- accepted media types include: application/json, "
                              "application/yaml")
 
+    def test_mangled_bodies_never_500(self):
+        import random
+        ld = protobuf._ld
+        md = ld(1, b"mangled") + ld(11, ld(1, b"a") + ld(2, b"b"))
+        good = protobuf.encode_object("v1", "ConfigMap", ld(1, md) + ld(2, ld(1, b"k") +
+                                                                       ld(2, b"v")))
+        rnd = random.Random(7)
+        codes = set()
+        for i in range(150):
+            b = bytearray(good)
+            for _ in range(rnd.randint(1, 4)):
+                b[rnd.randrange(4, len(b))] = rnd.randrange(256)
+            s, body, _ = self.req("POST", "/api/v1/namespaces/default/configmaps", bytes(b),
+                                  ctype=protobuf.MEDIA)
+            codes.add(s)
+            self.assertIn(s, (201, 400, 409, 415, 422), body)
+        self.assertIn(415, codes)
+
     def test_responses_are_never_protobuf(self):
         s, body, r = self.req("GET", "/api/v1/namespaces/default/secrets",
                               headers={"Accept": protobuf.MEDIA + ", application/json"})

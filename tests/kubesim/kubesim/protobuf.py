@@ -165,6 +165,8 @@ def decode(name, b):
         if num not in table:
             continue  # fields kubesim does not model (managedFields, status details)
         key, typ, rep = table[num]
+        if (wt == 0) != (typ in (I, BOOL)) or wt not in (0, 2):
+            raise DecodeError("field %d of %s: wire type %d" % (num, name, wt))
         if typ in ("map", "bmap"):
             k, val = _map_entry(v, typ == "bmap")
             out.setdefault(key, {})[k] = val
@@ -185,6 +187,13 @@ def decode(name, b):
 def to_json(raw):
     """JSON bytes for a protobuf request body; DecodeError when it is not a runtime.Unknown
     envelope around a kind listed in KINDS."""
+    try:
+        return _to_json(raw)
+    except (UnicodeDecodeError, RecursionError) as e:
+        raise DecodeError(str(e))
+
+
+def _to_json(raw):
     if not raw.startswith(MAGIC):
         raise DecodeError("missing the k8s protobuf prefix")
     env = decode("Unknown", raw[len(MAGIC):])
