@@ -286,6 +286,29 @@ class TestProtobufBodies(Base):
                              "- accepted media types include: application/json, "
                              "application/yaml")
 
+    def test_delete_options_body(self):
+        """A typed client's DELETE carries protobuf DeleteOptions (helm uninstall)."""
+        ld, pb = protobuf._ld, protobuf
+        path = "/api/v1/namespaces/default/configmaps/"
+        for n in ("del-a", "del-b"):
+            self.req("POST", path[:-1], {"apiVersion": "v1", "kind": "ConfigMap",
+                                         "metadata": {"name": n}})
+        # preconditions.uid that does not match: 409 naming the precondition
+        opts = pb.encode_object("v1", "DeleteOptions", ld(2, ld(1, b"not-the-uid")))
+        s, body, _ = self.req("DELETE", path + "del-a", opts, ctype=pb.MEDIA)
+        self.assertEqual((s, body["reason"]), (409, "Conflict"), body)
+        self.assertIn("the UID in the precondition (not-the-uid) does not match", body["message"])
+        # propagationPolicy Orphan, dryRun All: still there afterwards
+        opts = pb.encode_object("v1", "DeleteOptions", ld(4, b"Orphan") + ld(5, b"All"))
+        s, body, _ = self.req("DELETE", path + "del-a", opts, ctype=pb.MEDIA)
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.req("GET", path + "del-a")[0], 200)
+        # gracePeriodSeconds 0 (a varint 0 that means "now", not "unset")
+        opts = pb.encode_object("v1", "DeleteOptions", bytes([1 << 3, 0]))
+        s, body, _ = self.req("DELETE", path + "del-b", opts, ctype=pb.MEDIA)
+        self.assertEqual((s, body.get("status")), (200, "Success"), body)
+        self.assertEqual(self.req("GET", path + "del-b")[0], 404)
+
     def test_mangled_bodies_never_500(self):
         import random
         ld = protobuf._ld

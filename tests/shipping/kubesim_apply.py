@@ -8,6 +8,8 @@
   with Karpenter / the Prometheus Operator has (thirdparty-crds/), the NodePool and the
   ServiceMonitor. A kind the server does not serve fails the test. Re-applying each set
   changes nothing (no resourceVersion moves), and `kubectl get` lists what was created;
+- README's `kubectl apply -k config/default` works and is idempotent (client-side apply), and
+  `helm install` / `helm upgrade` / `helm uninstall` of the chart work against the double;
 - every sample (config/samples, config/argocd/samples, the Argo CD testdata objects) applies
   as-is, and the server's defaults equal the schema defaults our own checker computes;
 - `kubectl get -o wide` shows the printer columns of API.md; an invalid spec is refused.
@@ -43,6 +45,36 @@ def _versions(k, path):
     items = json.loads(k("get", "-f", path, "-o", "json").stdout).get("items", [])
     return {"%s/%s/%s" % (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]):
             o["metadata"]["resourceVersion"] for o in items}
+
+
+def helm_lifecycle(ks, k):
+    """helm install / upgrade / uninstall of the chart against the double (helm's typed
+    clients: release Secrets, protobuf DeleteOptions on uninstall)."""
+    chart = os.path.join(ROOT, "helm/valkey-bench-operator")
+    env = dict(os.environ, KUBECONFIG=ks.kubeconfig,
+               **{v: os.path.join(ks.dir, "helm-" + v.lower()) for v in
+                  ("HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME")})
+
+    def helm(*args):
+        p = subprocess.run(["helm"] + list(args), capture_output=True, text=True, env=env,
+                           timeout=120)
+        return p.returncode, (p.stdout + p.stderr).strip()
+
+    rc, out = helm("install", "vbi", chart, "-n", "helm-ns", "--create-namespace")
+    check(rc == 0, "helm install" + ("" if rc == 0 else ": " + out[-400:]))
+    dep = json.loads(k("get", "deploy", "-n", "helm-ns", "-o", "json").stdout)["items"]
+    check([d["spec"]["replicas"] for d in dep] == [2], "helm install: the Deployment, 2 replicas")
+    rc, out = helm("upgrade", "vbi", chart, "-n", "helm-ns", "--set", "replicaCount=3")
+    dep = json.loads(k("get", "deploy", "-n", "helm-ns", "-o", "json").stdout)["items"]
+    check(rc == 0 and [d["spec"]["replicas"] for d in dep] == [3],
+          "helm upgrade --set replicaCount=3" + ("" if rc == 0 else ": " + out[-400:]))
+    rc, out = helm("uninstall", "vbi", "-n", "helm-ns")
+    left = k("get", "deploy,sa,svc,role,rolebinding,secret", "-n", "helm-ns", "-o", "name").stdout.split()
+    left = [x for x in left if x != "serviceaccount/default"]
+    left += [x for x in k("get", "clusterrole,clusterrolebinding", "-o", "name").stdout.split()
+             if "/vbi-" in x]
+    check(rc == 0 and not left, "helm uninstall removes everything, release Secrets included" +
+          ("" if rc == 0 else ": " + out[-400:]) + (f"; left: {left}" if left else ""))
 
 
 def main(y2j, rendered):
@@ -100,6 +132,15 @@ def main(y2j, rendered):
                       ("" if p.returncode == 0 else f": {p.stderr.strip()}"))
             finally:
                 os.unlink(f.name)
+        # README's install command, client-side apply as users run it
+        p = k("apply", "-k", os.path.join(ROOT, "config/default"), check=False)
+        check(p.returncode == 0, "kubectl apply -k config/default (README's install)" +
+              ("" if p.returncode == 0 else f": {p.stderr.strip()}"))
+        p = k("apply", "-k", os.path.join(ROOT, "config/default"), check=False)
+        lines = [ln for ln in p.stdout.splitlines() if ln.strip()]
+        check(p.returncode == 0 and lines and all(ln.endswith(" unchanged") for ln in lines),
+              f"kubectl apply -k config/default again: all {len(lines)} unchanged")
+        helm_lifecycle(ks, k)
         for want in (("apps/v1", "Deployment"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
                      ("rbac.authorization.k8s.io/v1", "Role"), ("karpenter.sh/v1", "NodePool"),
                      ("monitoring.coreos.com/v1", "ServiceMonitor")):

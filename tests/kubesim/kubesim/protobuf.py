@@ -1,6 +1,7 @@
 """Request bodies in application/vnd.kubernetes.protobuf, for the kinds kubectl's typed
 clients send that way (kubectl >= 1.32 creates built-ins with protobuf: `kubectl create secret
-generic`, `create configmap`, `create namespace`, `create serviceaccount`, `create role` ...).
+generic`, `create configmap`, `create namespace`, `create serviceaccount`, `create role` ...)
+and DeleteOptions bodies of typed clients' deletes (`helm uninstall` purging its release).
 
 The body is the runtime.Unknown envelope ("k8s\\0" + Unknown{typeMeta, raw}) around the
 object's gogo-protobuf encoding (field numbers of k8s.io/api/*/generated.proto). It is turned
@@ -68,13 +69,20 @@ MESSAGES = {
                     3: ("roleRef", "RoleRef", False)},
     "ClusterRoleBinding": {1: ("metadata", "ObjectMeta", False),
                            2: ("subjects", "Subject", True), 3: ("roleRef", "RoleRef", False)},
+    # DELETE bodies of typed clients (helm uninstall deletes its release Secret this way)
+    "DeleteOptions": {1: ("gracePeriodSeconds", I, False),
+                      2: ("preconditions", "Preconditions", False),
+                      3: ("orphanDependents", BOOL, False), 4: ("propagationPolicy", S, False),
+                      5: ("dryRun", S, True)},
+    "Preconditions": {1: ("uid", S, False), 2: ("resourceVersion", S, False)},
 }
-# The kinds whose bodies are decoded (by apiVersion, kind).
+# The kinds whose bodies are decoded (by apiVersion, kind); DeleteOptions in any version.
 KINDS = {("v1", k) for k in ("Secret", "ConfigMap", "Namespace", "ServiceAccount")} | {
     ("rbac.authorization.k8s.io/v1", k) for k in ("Role", "ClusterRole", "RoleBinding",
                                                   "ClusterRoleBinding")}
 # Where JSON keeps a value even when it is empty/false (non-omitempty fields, pointers).
-KEEP = {"rules", "immutable", "automountServiceAccountToken", "controller", "blockOwnerDeletion"}
+KEEP = {"rules", "immutable", "automountServiceAccountToken", "controller", "blockOwnerDeletion",
+        "gracePeriodSeconds", "orphanDependents"}
 
 
 class DecodeError(Exception):
@@ -199,7 +207,7 @@ def _to_json(raw):
     env = decode("Unknown", raw[len(MAGIC):])
     tm = env.get("typeMeta") or {}
     key = (tm.get("apiVersion", ""), tm.get("kind", ""))
-    if key not in KINDS:
+    if key not in KINDS and key[1] != "DeleteOptions":
         raise DecodeError("no protobuf decoder for %s %s" % key)
     obj = {"kind": key[1], "apiVersion": key[0]}
     obj.update(decode(key[1], env.get("raw") or b""))

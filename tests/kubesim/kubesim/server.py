@@ -353,6 +353,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code, obj, warn = api.patch(info, ns, name, self.headers.get("Content-Type"), raw,
                                         query, sub)
         elif method == "DELETE":
+            if (self.headers.get("Content-Type") or "").split(";")[0].strip() == protobuf.MEDIA:
+                try:
+                    raw = protobuf.to_json(raw)
+                except protobuf.DecodeError as e:
+                    ctx.log("protobuf DeleteOptions not decoded: %s" % e)
+                    raise ApiError(415, "UnsupportedMediaType",
+                                   "the body of the request was in an unknown format - accepted "
+                                   "media types include: application/json, application/yaml")
             opts = parse_options(raw, query)
             if name is None:
                 match = matcher(info, query)
