@@ -5,6 +5,8 @@
 # client CPU (user+sys from the process's own rusage) is known. Prints, per mode and
 # test, the median rps of each tool, the ratio, and client CPU seconds per million
 # requests. Target: ours >= 1.0x redis-benchmark's rps with <= 0.7x its CPU per request.
+# The machine's load average is printed with every measurement and at the end: on a
+# shared machine, compare runs made under similar load.
 #
 #   hack/bench-engine.sh [--rounds N] [--requests N] [--modes "standalone cluster"] [--tests set,get,incr]
 #
@@ -83,7 +85,8 @@ for ((r = 1; r <= rounds; r++)); do
                 read -r rps cpu <<<"$(measure "$tool" "$m" "$t")"
                 [ -n "$rps" ] && [ -n "$cpu" ] || { echo "bench-engine: $tool $m $t gave no result" >&2; exit 1; }
                 echo "$m $t $tool $rps $cpu" >>"$results"
-                printf 'round %d/%d %-10s %-5s %-16s %12.0f rps  %6.2f s cpu\n' "$r" "$rounds" "$m" "$t" "$tool" "$rps" "$cpu" >&2
+                printf 'round %d/%d %-10s %-5s %-16s %12.0f rps  %6.2f s cpu  load %s\n' "$r" "$rounds" "$m" "$t" "$tool" \
+                    "$rps" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
             done
         done
     done
@@ -116,4 +119,5 @@ for (mode, test), by_tool in rows.items():
         line += " %14.3f" % cpu[t]
     line += " %8.2fx" % (cpu["ours"] / cpu[ref])
     print(line)
+print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
 PY
