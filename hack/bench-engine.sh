@@ -6,7 +6,10 @@
 # test, the median rps of each tool, the ratio, and client CPU seconds per million
 # requests. Target: ours >= 1.0x redis-benchmark's rps with <= 0.7x its CPU per request.
 # The machine's load average is printed with every measurement and at the end: on a
-# shared machine, compare runs made under similar load.
+# shared machine, compare runs made under similar load. For reads the servers' keyspace
+# hit rate during each tool's run is printed too: the tools name their keys differently
+# (redis-benchmark --cluster puts all of a node's keys in one slot: 3x the keys to fill),
+# so a GET may find a value (a 256-byte reply) more often for one tool than the other.
 #
 #   hack/bench-engine.sh [--rounds N] [--requests N] [--modes "standalone cluster"] [--tests set,get,incr]
 #
@@ -48,6 +51,22 @@ done
 tools=(ours redis-benchmark)
 command -v valkey-benchmark >/dev/null && tools+=(valkey-benchmark)
 
+# Keyspace hits and misses summed over every server of a mode: "hits misses".
+keyspace_stats() { # mode
+    python3 - "$work/$1/topology.json" <<'PY'
+import json, sys
+sys.path.insert(0, "tests/harness")
+from valkey_topology import resp_command
+topo = json.load(open(sys.argv[1]))
+hits = misses = 0
+for n in topo["nodes"]:
+    for line in resp_command(n["host"], n["port"], "INFO", "stats", password=topo.get("password")).splitlines():
+        if line.startswith("keyspace_hits:"): hits += int(line.split(":")[1])
+        if line.startswith("keyspace_misses:"): misses += int(line.split(":")[1])
+print(hits, misses)
+PY
+}
+
 # One measurement: prints "rps cpu_seconds" for one tool, mode and test.
 measure() { # tool mode test
     local tool=$1 mode=$2 test=$3 host port out
@@ -82,11 +101,15 @@ for ((r = 1; r <= rounds; r++)); do
     for m in $modes; do
         for t in "${test_list[@]}"; do
             for tool in "${tools[@]}"; do
+                read -r h0 m0 <<<"$(keyspace_stats "$m")"
                 read -r rps cpu <<<"$(measure "$tool" "$m" "$t")"
                 [ -n "$rps" ] && [ -n "$cpu" ] || { echo "bench-engine: $tool $m $t gave no result" >&2; exit 1; }
-                echo "$m $t $tool $rps $cpu" >>"$results"
-                printf 'round %d/%d %-10s %-5s %-16s %12.0f rps  %6.2f s cpu  load %s\n' "$r" "$rounds" "$m" "$t" "$tool" \
-                    "$rps" "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
+                read -r h1 m1 <<<"$(keyspace_stats "$m")"
+                hit=$(awk -v h=$((h1 - h0)) -v n=$((h1 - h0 + m1 - m0)) 'BEGIN {print (n > 0 ? h / n : -1)}')
+                echo "$m $t $tool $rps $cpu $hit" >>"$results"
+                printf 'round %d/%d %-10s %-5s %-16s %12.0f rps  %6.2f s cpu%s  load %s\n' "$r" "$rounds" "$m" "$t" "$tool" \
+                    "$rps" "$cpu" "$(awk -v x="$hit" 'BEGIN {if (x >= 0) printf "  hits %3.0f%%", 100 * x}')" \
+                    "$(cut -d' ' -f1-3 /proc/loadavg)" >&2
             done
         done
     done
@@ -96,9 +119,12 @@ python3 - "$results" "$requests" "${tools[@]}" <<'PY'
 import statistics, sys
 path, requests, tools = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 rows = {}
+hits = {}
 for line in open(path):
-    mode, test, tool, rps, cpu = line.split()
+    mode, test, tool, rps, cpu, hit = line.split()
     rows.setdefault((mode, test), {}).setdefault(tool, []).append((float(rps), float(cpu)))
+    if float(hit) >= 0:
+        hits.setdefault((mode, test), {}).setdefault(tool, []).append(float(hit))
 ref = "redis-benchmark"
 head = "%-10s %-5s" % ("MODE", "TEST")
 for t in tools:
@@ -118,6 +144,9 @@ for (mode, test), by_tool in rows.items():
     for t in tools:
         line += " %14.3f" % cpu[t]
     line += " %8.2fx" % (cpu["ours"] / cpu[ref])
+    if (mode, test) in hits:
+        line += "   hits " + " ".join("%s %.0f%%" % (t[:6], 100 * statistics.median(v))
+                                     for t, v in hits[(mode, test)].items())
     print(line)
 print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
 PY
