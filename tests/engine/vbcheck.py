@@ -6,6 +6,9 @@
   vbcheck.py calls DIR COMMAND [ROLE] per node of ROLE (default primary): calls of COMMAND from INFO
                                       commandstats, space-separated
   vbcheck.py json-get FILE FIELD...   print fields of the first/only test of a JSON document (x.y paths)
+  vbcheck.py key-shares DIR PREFIX R  per primary (calls' order): the share of the keys PREFIX + 12-digit N,
+                                      N < R, whose slot it serves (every key for R <= 200000, else 200000
+                                      evenly spaced ones)
 """
 import json
 import os
@@ -36,8 +39,43 @@ def keys(n, pattern, password):
             return out
 
 
+CRC16_TABLE = []
+for _i in range(256):
+    _c = _i << 8
+    for _ in range(8):
+        _c = ((_c << 1) ^ 0x1021 if _c & 0x8000 else _c << 1) & 0xFFFF
+    CRC16_TABLE.append(_c)
+
+
+def key_slot(key):
+    """CRC16-XMODEM of the key (no hash tags in the keys used here) mod 16384."""
+    crc = 0
+    for b in key:
+        crc = ((crc << 8) & 0xFFFF) ^ CRC16_TABLE[((crc >> 8) ^ b) & 0xFF]
+    return crc & 16383
+
+
+def key_shares(d, prefix, r):
+    nodes, _ = primaries(d)
+    owner = {}
+    for i, n in enumerate(nodes):
+        for lo, hi in n["slots"]:
+            for slot in range(lo, hi + 1):
+                owner[slot] = i
+    count = [0] * len(nodes)
+    numbers = range(r) if r <= 200000 else (k * r // 200000 for k in range(200000))
+    total = 0
+    for v in numbers:
+        count[owner[key_slot(b"%s%012d" % (prefix.encode(), v))]] += 1
+        total += 1
+    return " ".join("%.5f" % (c / total) for c in count)
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == "key-shares":
+        print(key_shares(sys.argv[2], sys.argv[3], int(sys.argv[4])))
+        return
     if cmd == "json-get":
         with open(sys.argv[2]) as f:
             doc = json.load(f)
