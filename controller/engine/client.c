@@ -274,7 +274,8 @@ static int64_t stay_length(worker *w, const client_group *g, uint64_t now) {
         for (int k = 0; k < sh->map->nnodes; k++) sent += atomic_load_explicit(&sh->node_load[k], memory_order_relaxed);
         remaining = (uint64_t)((double)sent * (double)(sh->stop_ns - now) / (double)(now - sh->start_ns));
     }
-    uint64_t cap = remaining / (4 * (uint64_t)sh->nworkers * (uint64_t)w->ngroups);
+    uint64_t groups = (uint64_t)(sh->nworkers > 0 ? sh->nworkers : 1) * (uint64_t)w->ngroups;
+    uint64_t cap = remaining / (4 * groups);
     int64_t stay = g->stay;
     if ((uint64_t)stay > cap) stay = (int64_t)cap;
     return stay > (int64_t)sh->cfg->pipeline ? stay : (int64_t)sh->cfg->pipeline;
