@@ -128,13 +128,17 @@ static void observe_pod(const json_t *pod, runner_obs *r) {
     r->succeeded = !strcmp(phase, "Succeeded");
     r->failed = !strcmp(phase, "Failed");
     r->running = !strcmp(phase, "Running") && json_object_get(container_state(pod), "running");
-    if (r->failed) {
-        failure(pod, r);
-    } else if (r->terminating && !r->succeeded) {
+    if (r->failed) failure(pod, r);
+    /* A deleted pod's runner is killed by the delete's SIGTERM and the pod may end Failed
+     * before it is gone: the delete, not the exit code it caused, is why it failed. */
+    if (r->terminating && !r->succeeded && !run_reason_is_final(r->fail_reason)) {
+        char was[sizeof r->message];
+        snprintf(was, sizeof was, "%s", r->message);
         r->failed = true;
         snprintf(r->fail_reason, sizeof r->fail_reason, "RunnerDeleted");
-        snprintf(r->message, sizeof r->message, "runner pod %s was deleted before it finished", str(md, "name"));
-    } else if (!r->running && !r->succeeded) {
+        snprintf(r->message, sizeof r->message, "runner pod %s was deleted before it finished%s%.400s%s",
+                 str(md, "name"), was[0] ? " (" : "", was, was[0] ? ")" : "");
+    } else if (!r->failed && !r->running && !r->succeeded) {
         waiting_message(pod, r);
     }
     if (r->failed) disruption(pod, r);

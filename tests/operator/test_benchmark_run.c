@@ -179,6 +179,26 @@ static void test_lost_and_deleted_runners(void **state) {
     observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), p, pod(0, 2, P_RUNNING, true, 5, NULL)));
     assert_int_equal(obs.action, RUN_RETRY);
     assert_string_equal(obs.reason, "RunnerDeleted");
+    /* deleted, and its SIGTERM already ended the pod Failed: still the delete */
+    p = pod(0, 1, P_FAILED, true, 5, "");
+    json_object_set_new(json_object_get(p, "metadata"), "deletionTimestamp", json_string("2027-01-15T08:00:00Z"));
+    json_object_set_new(json_object_get(json_object_get(json_array_get(json_object_get(json_object_get(p, "status"),
+                                                                                      "containerStatuses"), 0),
+                                                        "state"), "terminated"),
+                        "exitCode", json_integer(143));
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), p, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_int_equal(obs.action, RUN_RETRY);
+    assert_string_equal(obs.reason, "RunnerDeleted");
+    assert_string_equal(obs.message, "runner bench-g1-1 failed, retrying the run: runner pod bench-g1-1 was deleted "
+                                     "before it finished (exit code 143 (Error))");
+    /* ... unless the runner's own verdict is final (it failed before the delete) */
+    char *auth = results_error_message("AuthFailed", "WRONGPASS invalid password");
+    p = pod(0, 1, P_FAILED, true, 5, auth);
+    free(auth);
+    json_object_set_new(json_object_get(p, "metadata"), "deletionTimestamp", json_string("2027-01-15T08:00:00Z"));
+    observe(json_pack("[o,o,o]", pod(0, 0, P_RUNNING, true, 5, NULL), p, pod(0, 2, P_RUNNING, true, 5, NULL)));
+    assert_int_equal(obs.action, RUN_FAIL);
+    assert_string_equal(obs.reason, "AuthFailed");
 }
 
 /* Evicted through the Eviction API: DisruptionTarget first, then a graceful delete whose
