@@ -3,6 +3,7 @@ cheap part of the built-in validation (pkg/apis/apps/validation, pkg/apis/rbac/v
 the real wording, and the autoscaling/v1 Scale view of a Deployment. There is no Deployment
 controller: status stays as written through /status."""
 from .apivalidation import go_quote, label_key_error, label_value_errors
+from .selectors import label_selector_from_object
 
 RBAC = "rbac.authorization.k8s.io"
 
@@ -110,23 +111,6 @@ def _go_map(m):
         "%s:%s" % (go_quote(k), go_quote(str(m[k]))) for k in sorted(m))
 
 
-def _selector_matches(sel, labels):
-    for k, v in (sel.get("matchLabels") or {}).items():
-        if labels.get(k) != v:
-            return False
-    for e in sel.get("matchExpressions") or []:
-        key, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
-        if op == "In" and labels.get(key) not in vals:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in vals:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
-
-
 def _labels(field, labels, causes):
     for k, v in (labels or {}).items():
         err = label_key_error(k, field)
@@ -154,7 +138,7 @@ def _deployment(obj, old):
                                "(nil), MatchExpressions:[]v1.LabelSelectorRequirement(nil)}",
                                "empty selector is invalid for deployment"))
     _labels("spec.template.metadata.labels", tlabels, causes)
-    if not sel or not _selector_matches(sel, tlabels):
+    if not sel or not label_selector_from_object(sel)(tlabels):
         causes.append(_invalid("spec.template.metadata.labels", _go_map(tlabels),
                                "`selector` does not match template `labels`"))
     pspec = tmpl.get("spec") if isinstance(tmpl.get("spec"), dict) else {}
