@@ -31,6 +31,7 @@ import threading
 import time
 
 from . import podenv
+from .util import dig
 
 SIMULATED = "kubesim.io/simulated"
 POD_IP = "kubesim.io/pod-ip"
@@ -48,15 +49,6 @@ ENV_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "LD_LIBRARY_PATH", "ASAN_OPTI
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _d(obj, *path):
-    cur = obj
-    for p in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
 
 
 def _go_duration(sec):
@@ -86,8 +78,8 @@ def pressure_message(pod, resource="memory"):
     threshold, available = {"memory": ("100Mi", "81920Ki")}.get(resource, ("1Gi", "898240Ki"))
     msg = "The node was low on resource: %s. Threshold quantity: %s, available: %s. " % (
         resource, threshold, available)
-    for c in _d(pod, "spec", "containers") or []:
-        request = _d(c, "resources", "requests", resource) or "0"
+    for c in dig(pod, "spec", "containers") or []:
+        request = dig(c, "resources", "requests", resource) or "0"
         msg += "Container %s was using %s, request is %s, has larger consumption of %s. " % (
             c.get("name", ""), "1048576Ki", request, resource)
     return msg
@@ -207,7 +199,7 @@ class Kubelet:
     def sync(self, pod):
         """Called on every ADDED/MODIFIED of a bound pod; idempotent."""
         md = pod.get("metadata") or {}
-        if self.stopped or md.get("deletionTimestamp") or not _d(pod, "spec", "nodeName"):
+        if self.stopped or md.get("deletionTimestamp") or not dig(pod, "spec", "nodeName"):
             return
         key = (md.get("namespace", "default"), md.get("name"))
         with self.lock:
@@ -336,7 +328,7 @@ class Kubelet:
 
     def _prepare(self, ps, c):
         pod = self._current(ps) or ps.pod
-        node = self._get("nodes", "", _d(pod, "spec", "nodeName") or "")
+        node = self._get("nodes", "", dig(pod, "spec", "nodeName") or "")
         base = {k: os.environ[k] for k in ENV_PASSTHROUGH if k in os.environ}
         base.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
         base["HOSTNAME"] = ps.name
@@ -592,8 +584,8 @@ class Kubelet:
         out = {}
         token = getattr(self.api, "service_account_token", None)
         if callable(token):
-            out["token"] = token(_d(pod, "metadata", "namespace") or "default",
-                                 _d(pod, "spec", "serviceAccountName") or "default") or ""
+            out["token"] = token(dig(pod, "metadata", "namespace") or "default",
+                                 dig(pod, "spec", "serviceAccountName") or "default") or ""
         ca = getattr(self.api, "root_ca", None)
         if callable(ca):
             out["ca.crt"] = ca() or ""
@@ -602,7 +594,7 @@ class Kubelet:
     def _mount_volumes(self, ps, pod, node):
         out = {}
         extras = self._extras(pod)
-        for vol in _d(pod, "spec", "volumes") or []:
+        for vol in dig(pod, "spec", "volumes") or []:
             name = vol.get("name", "")
             if "hostPath" in vol:
                 out[name] = (vol["hostPath"] or {}).get("path", "")
@@ -619,7 +611,7 @@ class Kubelet:
     def _refresh_volumes(self, ps):
         """downwardAPI content follows the pod (labels/annotations) like a real kubelet's."""
         pod = ps.pod
-        for vol in _d(pod, "spec", "volumes") or []:
+        for vol in dig(pod, "spec", "volumes") or []:
             if "downwardAPI" not in vol and "projected" not in vol:
                 continue
             local = os.path.join(ps.dir, "volumes", vol.get("name", ""))
@@ -641,7 +633,7 @@ class Kubelet:
 
     def _current(self, ps):
         cur = self._get("pods", ps.ns, ps.name)
-        if cur is None or (ps.uid and _d(cur, "metadata", "uid") != ps.uid):
+        if cur is None or (ps.uid and dig(cur, "metadata", "uid") != ps.uid):
             return None
         return cur
 

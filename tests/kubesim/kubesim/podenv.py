@@ -10,6 +10,7 @@ import tempfile
 
 from .apivalidation import go_quote
 from .scheduler import quantity
+from .util import dig
 
 
 class ConfigError(Exception):
@@ -19,15 +20,6 @@ class ConfigError(Exception):
     def __init__(self, message, reason="CreateContainerConfigError"):
         super().__init__(message)
         self.message, self.reason = message, reason
-
-
-def _d(obj, *path):
-    cur = obj
-    for p in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
 
 
 # ---------------------------------------------------------------- $(VAR) expansion
@@ -88,14 +80,14 @@ def field_ref(pod, path):
         return format_map(md.get(path.split(".")[1]) or {})
     simple = {"metadata.name": md.get("name"), "metadata.namespace": md.get("namespace"),
               "metadata.uid": md.get("uid"),
-              "spec.nodeName": _d(pod, "spec", "nodeName"),
-              "spec.serviceAccountName": _d(pod, "spec", "serviceAccountName"),
-              "status.podIP": _d(pod, "status", "podIP"),
-              "status.hostIP": _d(pod, "status", "hostIP"),
+              "spec.nodeName": dig(pod, "spec", "nodeName"),
+              "spec.serviceAccountName": dig(pod, "spec", "serviceAccountName"),
+              "status.podIP": dig(pod, "status", "podIP"),
+              "status.hostIP": dig(pod, "status", "hostIP"),
               "status.podIPs": ",".join(p.get("ip", "") for p in
-                                        _d(pod, "status", "podIPs") or []),
+                                        dig(pod, "status", "podIPs") or []),
               "status.hostIPs": ",".join(p.get("ip", "") for p in
-                                         _d(pod, "status", "hostIPs") or [])}
+                                         dig(pod, "status", "hostIPs") or [])}
     if path not in simple:
         raise ConfigError("unsupported fieldPath: %s" % path)
     return simple[path] or ""
@@ -108,15 +100,15 @@ def format_map(m):
 
 def resource_ref(pod, container_name, ref, node):
     cname = ref.get("containerName") or container_name
-    c = next((c for c in _d(pod, "spec", "containers") or [] if c.get("name") == cname), {})
+    c = next((c for c in dig(pod, "spec", "containers") or [] if c.get("name") == cname), {})
     res = ref.get("resource", "")
     kind, _, rname = res.partition(".")
-    val = _d(c, "resources", kind, rname)
+    val = dig(c, "resources", kind, rname)
     if val is None and kind == "requests":
-        val = _d(c, "resources", "limits", rname)
+        val = dig(c, "resources", "limits", rname)
     if val is None:
         # an unset limit reports the node's allocatable, as the kubelet does
-        val = _d(node or {}, "status", "allocatable", rname) or \
+        val = dig(node or {}, "status", "allocatable", rname) or \
             {"cpu": "1", "memory": "1Gi", "ephemeral-storage": "10Gi"}.get(rname, "0")
     divisor = quantity(ref.get("divisor") or "1") or 1.0
     return str(int(math.ceil(quantity(val) / divisor - 1e-9)))
@@ -124,7 +116,7 @@ def resource_ref(pod, container_name, ref, node):
 
 def resolve_env(api, pod, container, base, node=None, pod_ip=""):
     """The container's environment (ordered dict), or ConfigError with the kubelet's message."""
-    ns = _d(pod, "metadata", "namespace") or "default"
+    ns = dig(pod, "metadata", "namespace") or "default"
     env = dict(base)
     view = pod
     if pod_ip:
@@ -249,7 +241,7 @@ def _downward_files(pod, src, node):
 def volume_files(api, pod, vol, node=None, extras=None):
     """{relative path: content} of a content volume, or None for a plain directory volume
     (emptyDir, persistentVolumeClaim, ...)."""
-    ns = _d(pod, "metadata", "namespace") or "default"
+    ns = dig(pod, "metadata", "namespace") or "default"
     extras = extras or {}
     if "downwardAPI" in vol:
         return _downward_files(pod, vol["downwardAPI"] or {}, node)

@@ -10,6 +10,7 @@ preferred node affinity and a least-loaded tie-break."""
 import re
 
 from .selectors import label_selector_from_object
+from .util import dig
 
 UU = "UnschedulableAndUnresolvable"
 U = "Unschedulable"
@@ -26,25 +27,16 @@ ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity
 NO_NODES = "no nodes available to schedule pods"
 
 
-def _d(obj, *path):
-    cur = obj
-    for p in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
-
-
 def _labels(obj):
-    return _d(obj, "metadata", "labels") or {}
+    return dig(obj, "metadata", "labels") or {}
 
 
 def _name(obj):
-    return _d(obj, "metadata", "name") or ""
+    return dig(obj, "metadata", "name") or ""
 
 
 def _ns(obj):
-    return _d(obj, "metadata", "namespace") or ""
+    return dig(obj, "metadata", "namespace") or ""
 
 
 # ---------------------------------------------------------------- quantities
@@ -138,10 +130,10 @@ def _term_match(term, node):
 def node_matches_affinity(pod, node):
     """nodeSelector and requiredDuringSchedulingIgnoredDuringExecution."""
     labels = _labels(node)
-    for k, v in (_d(pod, "spec", "nodeSelector") or {}).items():
+    for k, v in (dig(pod, "spec", "nodeSelector") or {}).items():
         if labels.get(k) != v:
             return False
-    req = _d(pod, "spec", "affinity", "nodeAffinity",
+    req = dig(pod, "spec", "affinity", "nodeAffinity",
              "requiredDuringSchedulingIgnoredDuringExecution")
     if req is not None:
         return any(_term_match(t, node) for t in req.get("nodeSelectorTerms") or [])
@@ -163,13 +155,13 @@ def _pod_matches_term(term, owner_ns, other):
 
 
 def _required(pod, kind):
-    return _d(pod, "spec", "affinity", kind,
+    return dig(pod, "spec", "affinity", kind,
               "requiredDuringSchedulingIgnoredDuringExecution") or []
 
 
 def _host_ports(pod):
     out = []
-    for c in _d(pod, "spec", "containers") or []:
+    for c in dig(pod, "spec", "containers") or []:
         for p in c.get("ports") or []:
             if p.get("hostPort"):
                 out.append((p.get("protocol") or "TCP", int(p["hostPort"]),
@@ -199,18 +191,18 @@ class _Cycle:
         self.by_name = {_name(n): n for n in nodes}
         me = (_ns(pod), _name(pod))
         self.active = [p for p in pods
-                       if _d(p, "spec", "nodeName") and (_ns(p), _name(p)) != me
-                       and _d(p, "status", "phase") not in ("Succeeded", "Failed")]
+                       if dig(p, "spec", "nodeName") and (_ns(p), _name(p)) != me
+                       and dig(p, "status", "phase") not in ("Succeeded", "Failed")]
         self.spread = self._spread_counts()
 
     def pods_on(self, node, exclude=()):
-        return [p for p in self.active if _d(p, "spec", "nodeName") == _name(node)
+        return [p for p in self.active if dig(p, "spec", "nodeName") == _name(node)
                 and id(p) not in exclude]
 
     # PodTopologySpread PreFilter: counts per domain over the eligible nodes
     def _constraints(self):
         out = []
-        for c in _d(self.pod, "spec", "topologySpreadConstraints") or []:
+        for c in dig(self.pod, "spec", "topologySpreadConstraints") or []:
             if c.get("whenUnsatisfiable", "DoNotSchedule") != "DoNotSchedule":
                 continue
             sel = dict(c.get("labelSelector") or {})
@@ -240,13 +232,13 @@ class _Cycle:
                     continue
                 if c.get("nodeTaintsPolicy", "Ignore") == "Honor" and any(
                         t.get("effect") in ("NoSchedule", "NoExecute") and
-                        not tolerates(_d(self.pod, "spec", "tolerations"), t)
-                        for t in _d(n, "spec", "taints") or []):
+                        not tolerates(dig(self.pod, "spec", "tolerations"), t)
+                        for t in dig(n, "spec", "taints") or []):
                     continue
                 dom = labels[c.get("topologyKey", "")]
                 counts.setdefault(dom, 0)
                 for p in self.pods_on(n):
-                    if _ns(p) == _ns(self.pod) and not _d(p, "metadata", "deletionTimestamp") \
+                    if _ns(p) == _ns(self.pod) and not dig(p, "metadata", "deletionTimestamp") \
                             and match(_labels(p)):
                         counts[dom] += 1
             result.append((c, match, counts))
@@ -256,12 +248,12 @@ class _Cycle:
         """(code, [reasons]) of the first failing filter, or None when the pod fits."""
         spec = self.pod.get("spec") or {}
         tol = spec.get("tolerations")
-        if _d(node, "spec", "unschedulable") and not tolerates(
+        if dig(node, "spec", "unschedulable") and not tolerates(
                 tol, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}):
             return UU, [ERR_UNSCHEDULABLE]
         if spec.get("nodeName") and spec["nodeName"] != _name(node):
             return UU, [ERR_NODE_NAME]
-        for t in _d(node, "spec", "taints") or []:
+        for t in dig(node, "spec", "taints") or []:
             if t.get("effect") in ("NoSchedule", "NoExecute") and not tolerates(tol, t):
                 return UU, ["node(s) had untolerated taint {%s: %s}"
                             % (t.get("key", ""), t.get("value", ""))]
@@ -285,7 +277,7 @@ class _Cycle:
         return self._inter_pod(node, exclude)
 
     def _fit(self, node, on_node):
-        alloc = _d(node, "status", "allocatable") or _d(node, "status", "capacity")
+        alloc = dig(node, "status", "allocatable") or dig(node, "status", "capacity")
         if not alloc:
             return None
         reasons = []
@@ -319,7 +311,7 @@ class _Cycle:
                 counts = dict(counts)
                 for p in self.active:
                     if id(p) in exclude and match(_labels(p)) and _ns(p) == _ns(self.pod):
-                        n = self.by_name.get(_d(p, "spec", "nodeName"))
+                        n = self.by_name.get(dig(p, "spec", "nodeName"))
                         dom = _labels(n).get(key) if n else None
                         if dom in counts:
                             counts[dom] -= 1
@@ -334,7 +326,7 @@ class _Cycle:
         return None
 
     def _domain_of(self, p, key):
-        n = self.by_name.get(_d(p, "spec", "nodeName"))
+        n = self.by_name.get(dig(p, "spec", "nodeName"))
         return _labels(n).get(key) if n is not None else None
 
     def _inter_pod(self, node, exclude):
@@ -374,7 +366,7 @@ class _Cycle:
 
     def score(self, node):
         s = 0
-        for t in _d(self.pod, "spec", "affinity", "nodeAffinity",
+        for t in dig(self.pod, "spec", "affinity", "nodeAffinity",
                     "preferredDuringSchedulingIgnoredDuringExecution") or []:
             if _term_match(t.get("preference") or {}, node):
                 s += int(t.get("weight") or 0)
@@ -402,15 +394,15 @@ def _fit_error(n, statuses, post=""):
 def _preemption(cycle, statuses):
     """DefaultPreemption's PostFilter message, or "" when preemption would find victims."""
     pod = cycle.pod
-    if _d(pod, "spec", "preemptionPolicy") == "Never":
+    if dig(pod, "spec", "preemptionPolicy") == "Never":
         return "preemption: not eligible due to preemptionPolicy=Never."
-    prio = int(_d(pod, "spec", "priority") or 0)
+    prio = int(dig(pod, "spec", "priority") or 0)
     out = []
     for node, (code, reasons) in statuses:
         if code == UU:
             out.append((UU, ["Preemption is not helpful for scheduling"]))
             continue
-        victims = [p for p in cycle.pods_on(node) if int(_d(p, "spec", "priority") or 0) < prio]
+        victims = [p for p in cycle.pods_on(node) if int(dig(p, "spec", "priority") or 0) < prio]
         if not victims:
             out.append((UU, ["No preemption victims found for incoming pod"]))
             continue

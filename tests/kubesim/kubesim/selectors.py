@@ -4,6 +4,7 @@ in its 400 Status (see k8s-reference/10-selectors)."""
 import re
 
 from . import apivalidation as validation
+from .util import dig
 
 
 class SelectorError(Exception):
@@ -278,15 +279,6 @@ _FIELDS = {
 }
 
 
-def _dig(obj, *path):
-    cur = obj
-    for p in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
-
-
 def _str(v):
     if v is None:
         return ""
@@ -299,24 +291,24 @@ def field_value(obj, label):
     """The value a field label selects on obj, as the registry's GetAttrs / ToSelectableFields
     computes it (missing -> "")."""
     if label == "status.podIP":
-        ips = _dig(obj, "status", "podIPs") or []
+        ips = dig(obj, "status", "podIPs") or []
         if ips and isinstance(ips[0], dict):
             return _str(ips[0].get("ip"))
-        return _str(_dig(obj, "status", "podIP"))
+        return _str(dig(obj, "status", "podIP"))
     if label == "spec.hostNetwork":
-        return _str(bool(_dig(obj, "spec", "hostNetwork")))
+        return _str(bool(dig(obj, "spec", "hostNetwork")))
     if label == "spec.unschedulable":
-        return _str(bool(_dig(obj, "spec", "unschedulable")))
+        return _str(bool(dig(obj, "spec", "unschedulable")))
     if label == "source":
-        return _str(_dig(obj, "source", "component") or _dig(obj, "reportingComponent")
-                    or _dig(obj, "deprecatedSource", "component"))
+        return _str(dig(obj, "source", "component") or dig(obj, "reportingComponent")
+                    or dig(obj, "deprecatedSource", "component"))
     if label == "reportingComponent" and "reportingComponent" not in obj:
         return _str(obj.get("reportingController"))
     if label.startswith("involvedObject.") and "involvedObject" not in obj and "regarding" in obj:
-        return _str(_dig(obj, "regarding", label.split(".", 1)[1]))
+        return _str(dig(obj, "regarding", label.split(".", 1)[1]))
     if label.startswith("regarding.") and "regarding" not in obj and "involvedObject" in obj:
-        return _str(_dig(obj, "involvedObject", label.split(".", 1)[1]))
-    return _str(_dig(obj, *label.split(".")))
+        return _str(dig(obj, "involvedObject", label.split(".", 1)[1]))
+    return _str(dig(obj, *label.split(".")))
 
 
 def _split_terms(s):

@@ -4,6 +4,7 @@ kubesim serves. See k8s-reference/07-tables and 12-pods/19."""
 import datetime
 
 from . import jsonpath
+from .util import dig
 
 NAME_DESC = ("Name must be unique within a namespace. Is required when creating resources, "
              "although some resources may allow a client to request the generation of an "
@@ -204,15 +205,6 @@ def _crd_cells(obj, defs, paths, now):
 
 # ---------------------------------------------------------------- built-ins
 
-def _d(obj, *path):
-    cur = obj
-    for p in path:
-        if not isinstance(cur, dict):
-            return None
-        cur = cur.get(p)
-    return cur
-
-
 POD_COLUMNS = [
     _col("Name", "string", NAME_DESC, fmt="name"),
     _col("Ready", "string", "The aggregate readiness state of this pod for accepting traffic."),
@@ -271,7 +263,7 @@ def _pod_container_reason(st, reason):
     has_running = False
     for c in reversed(st.get("containerStatuses") or []):
         restarts += int(c.get("restartCount") or 0)
-        lt = _d(c, "lastState", "terminated", "finishedAt")
+        lt = dig(c, "lastState", "terminated", "finishedAt")
         if lt and (last_restart is None or lt > last_restart):
             last_restart = lt
         state = c.get("state") or {}
@@ -385,7 +377,7 @@ def _node_cells(node, now):
         status.append("Ready" if conds["Ready"] == "True" else "NotReady")
     if not status:
         status.append("Unknown")
-    if _d(node, "spec", "unschedulable"):
+    if dig(node, "spec", "unschedulable"):
         status.append("SchedulingDisabled")
     roles = set()
     for k, v in (md.get("labels") or {}).items():
@@ -417,7 +409,7 @@ NAMESPACE_COLUMNS = [
 
 def _namespace_cells(ns, now):
     md = ns.get("metadata") or {}
-    return [md.get("name", ""), _d(ns, "status", "phase") or "",
+    return [md.get("name", ""), dig(ns, "status", "phase") or "",
             age(md.get("creationTimestamp"), now)], None
 
 
@@ -511,7 +503,7 @@ def _service_cells(svc, now):
         external = ",".join(ext) if ext else "<none>"
     elif typ == "LoadBalancer":
         ing = [i.get("ip") or i.get("hostname") or ""
-               for i in _d(svc, "status", "loadBalancer", "ingress") or []]
+               for i in dig(svc, "status", "loadBalancer", "ingress") or []]
         ips = [i for i in ing + ext if i]
         external = ",".join(ips) if ips else "<pending>"
     elif typ == "ExternalName":
@@ -601,7 +593,7 @@ LEASE_COLUMNS = [
 
 def _lease_cells(lease, now):
     md = lease.get("metadata") or {}
-    return [md.get("name", ""), _d(lease, "spec", "holderIdentity") or "",
+    return [md.get("name", ""), dig(lease, "spec", "holderIdentity") or "",
             age(md.get("creationTimestamp"), now)], None
 
 

@@ -149,6 +149,16 @@ def invalid(info, name, causes, kind_in_message=None):
                     details(info, name, kind=info.kind, causes=causes))
 
 
+def dig(obj, *path):
+    """obj[path[0]][path[1]]..., or None where a step is missing or not an object."""
+    cur = obj
+    for p in path:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(p)
+    return cur
+
+
 def deep_copy(o):
     return json.loads(json.dumps(o))
 
