@@ -129,6 +129,17 @@ static void *events_main(void *arg) {
     return NULL;
 }
 
+/* Frees what kube_events_new allocated (its thread never ran, or has been joined). */
+static void release(kube_events *e) {
+    json_decref(e->agg);
+    free(e->component);
+    free(e->instance);
+    pthread_cond_destroy(&e->cond);
+    pthread_cond_destroy(&e->idle);
+    pthread_mutex_destroy(&e->mu);
+    free(e);
+}
+
 kube_events *kube_events_new(kube_client *client, const char *component, const char *instance) {
     kube_events *e = calloc(1, sizeof *e);
     e->client = client;
@@ -139,13 +150,7 @@ kube_events *kube_events_new(kube_client *client, const char *component, const c
     pthread_cond_init(&e->cond, NULL);
     pthread_cond_init(&e->idle, NULL);
     if (pthread_create(&e->thread, NULL, events_main, e) != 0) {
-        json_decref(e->agg);
-        free(e->component);
-        free(e->instance);
-        pthread_cond_destroy(&e->cond);
-        pthread_cond_destroy(&e->idle);
-        pthread_mutex_destroy(&e->mu);
-        free(e);
+        release(e);
         return NULL;
     }
     return e;
@@ -180,13 +185,7 @@ void kube_events_free(kube_events *e) {
     pthread_cond_broadcast(&e->cond);
     pthread_mutex_unlock(&e->mu);
     pthread_join(e->thread, NULL);
-    json_decref(e->agg);
-    free(e->component);
-    free(e->instance);
-    pthread_cond_destroy(&e->cond);
-    pthread_cond_destroy(&e->idle);
-    pthread_mutex_destroy(&e->mu);
-    free(e);
+    release(e);
 }
 
 void kube_events_record(kube_events *e, json_t *obj, const char *type, const char *reason, const char *fmt, ...) {
