@@ -43,7 +43,7 @@ typedef struct reconcile {
      * next reconcile decides again): announcing the end or deleting the runner pods before
      * the write would announce it twice, or lose the pods whose results the retry needs
      * (the next reconcile would find them gone and call the finished run lost). */
-    bool run_started;         /* the RunStarted event */
+    char start_msg[160];      /* the RunStarted event ("" when none) */
     const char *end_type;     /* the Succeeded/Failed event */
     char end_reason[64];
     char end_msg[1200];
@@ -147,10 +147,8 @@ static void start_new_run(reconcile *r) {
     json_object_set_new(r->status, "runID", json_string(r->run_id));
     json_object_set_new(r->status, "observedGeneration", json_integer(r->spec.generation));
     set_phase(r, "Pending");
-    char msg[160];
-    snprintf(msg, sizeof msg, "run %s of generation %lld starting", r->run_id, r->spec.generation);
-    set_conditions(r, "Pending", "RunStarted", msg);
-    r->run_started = true;
+    snprintf(r->start_msg, sizeof r->start_msg, "run %s of generation %lld starting", r->run_id, r->spec.generation);
+    set_conditions(r, "Pending", "RunStarted", r->start_msg);
     cleanup_pods(r, 0, false);
 }
 
@@ -386,10 +384,8 @@ static bool finished(const json_t *status) {
 
 /* The run's start and end, announced once the status saying so is persisted. */
 static void announce(reconcile *r) {
-    if (r->run_started) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "run %s of generation %lld starting", r->run_id, r->spec.generation);
-        event(r, KUBE_EVENT_NORMAL, "RunStarted", msg);
+    if (r->start_msg[0]) {
+        event(r, KUBE_EVENT_NORMAL, "RunStarted", r->start_msg);
         log_info("benchmark run starting", "benchmark", r->spec.name, "namespace", r->spec.namespace_, "run",
                  r->run_id);
     }
