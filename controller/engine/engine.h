@@ -3,7 +3,8 @@
  * engine_run() connects to a standalone server, a replication group or a cluster, runs
  * each selected test in turn with `clients` logical clients spread over `threads`
  * threads (one epoll loop each), and returns per-test results. A request is timed from
- * the write of its pipeline batch to the parse of its own reply (CLOCK_MONOTONIC, ns).
+ * the write of its pipeline batch to the read() that delivered its own reply
+ * (CLOCK_MONOTONIC, ns).
  * Every request completes exactly once, as a success or an error; MOVED/ASK redirects
  * are followed and counted on the side. When a run is cut short (server died, no reply
  * within the timeout, ...) the results gathered so far are returned with `partial` set

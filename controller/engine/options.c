@@ -75,9 +75,9 @@ void engine_config_usage(FILE *out) {
             "      --json               print one JSON document instead of the summary\n"
             "  -q                       quiet: one line per test\n"
             "      --help               this help\n\n"
-            "Latency is timed per request, from the write of its batch to the parse of its own\n"
-            "reply; rps is completed requests / elapsed nanoseconds. Exit codes: 0 success, 1 the\n"
-            "run failed or was cut short (partial results are printed), 2 bad flags.\n");
+            "Latency is timed per request, from the write of its batch to the read that delivered\n"
+            "its own reply; rps is completed requests / elapsed nanoseconds. Exit codes: 0 success,\n"
+            "1 the run failed or was cut short (partial results are printed), 2 bad flags.\n");
 }
 
 static int reject(char *err, size_t errlen, const char *fmt, ...) {
