@@ -21,12 +21,13 @@
 #include "engine/engine.h"
 #include "operator/results.h"
 #include "operator/runner_pod.h"
+#include "operator/runner_sync.h"
 
 typedef struct runner_opts {
     const char *mode, *host, *port, *read_from, *clients, *requests, *duration, *pipeline, *data_size;
     const char *threads, *keyspace_len, *tests, *warmup, *workload_name, *timeout;
     int index, runners;
-    const char *start_file, *termination_log;
+    const char *start_file, *termination_log, *sync_id;
     double start_timeout_s;
 } runner_opts;
 
@@ -38,10 +39,13 @@ static void usage(FILE *out) {
             "  --keyspace-len N --tests a,b [--warmup S] [--workload-name W] [--timeout S]\n"
             "  --runner-index I --runners N                 this runner's place in the run\n"
             "  --start-file F        wait until F (downward-API annotations) holds %s\n"
-            "  --start-timeout S     give up waiting after S seconds (default 3600)\n"
+            "  --start-timeout S     give up waiting for the release, or for the other runners\n"
+            "                        at a test's start line, after S seconds (default 3600)\n"
+            "  --sync-id ID          the run attempt's id: with --runners > 1, every test starts\n"
+            "                        when all runners are at its start line (keys %sID...)\n"
             "  --termination-log F   where the results go (default %s)\n"
             "Credentials: VALKEY_PASSWORD and VALKEY_USERNAME (from a Secret), never flags.\n",
-            RUNNER_START_ANNOTATION, RUNNER_TERMINATION_LOG);
+            RUNNER_START_ANNOTATION, RUNNER_SYNC_PREFIX, RUNNER_TERMINATION_LOG);
 }
 
 static int write_termination(const char *path, const char *msg) {
@@ -66,7 +70,8 @@ static int fail(const runner_opts *o, const char *reason, const char *msg) {
 
 static int parse_flags(runner_opts *o, int argc, char **argv, char *err, size_t errlen) {
     enum { MODE = 1000, HOST, PORT, READ_FROM, CLIENTS, REQUESTS, DURATION, PIPELINE, DATA_SIZE, THREADS,
-           KEYSPACE, TESTS, WARMUP, WORKLOAD, TIMEOUT, INDEX, RUNNERS, START_FILE, START_TIMEOUT, TERM_LOG, HELP };
+           KEYSPACE, TESTS, WARMUP, WORKLOAD, TIMEOUT, INDEX, RUNNERS, START_FILE, START_TIMEOUT, TERM_LOG, SYNC_ID,
+           HELP };
     static const struct option opts[] = {
         {"mode", required_argument, NULL, MODE}, {"host", required_argument, NULL, HOST},
         {"port", required_argument, NULL, PORT}, {"read-from", required_argument, NULL, READ_FROM},
@@ -78,7 +83,8 @@ static int parse_flags(runner_opts *o, int argc, char **argv, char *err, size_t 
         {"timeout", required_argument, NULL, TIMEOUT}, {"runner-index", required_argument, NULL, INDEX},
         {"runners", required_argument, NULL, RUNNERS}, {"start-file", required_argument, NULL, START_FILE},
         {"start-timeout", required_argument, NULL, START_TIMEOUT},
-        {"termination-log", required_argument, NULL, TERM_LOG}, {"help", no_argument, NULL, HELP},
+        {"termination-log", required_argument, NULL, TERM_LOG}, {"sync-id", required_argument, NULL, SYNC_ID},
+        {"help", no_argument, NULL, HELP},
         {NULL, 0, NULL, 0},
     };
     memset(o, 0, sizeof *o);
@@ -110,6 +116,7 @@ static int parse_flags(runner_opts *o, int argc, char **argv, char *err, size_t 
         case START_FILE: o->start_file = optarg; break;
         case START_TIMEOUT: o->start_timeout_s = atof(optarg); break;
         case TERM_LOG: o->termination_log = optarg; break;
+        case SYNC_ID: o->sync_id = optarg; break;
         case HELP: usage(stdout); return 1;
         case ':': snprintf(err, errlen, "flag %s needs a value", argv[optind - 1]); return -1;
         default: snprintf(err, errlen, "unknown flag %s", argv[optind - 1]); return -1;
@@ -233,6 +240,18 @@ static int wait_for_start(const runner_opts *o, char *err, size_t errlen) {
     }
 }
 
+/* engine_config.start_line: runner_sync's, and a record of when the test started
+ * (wall clock, comparable across runner pods). */
+static int start_line(void *arg, int test, const char *name, char *err, size_t errlen) {
+    if (runner_sync_start_line(arg, test, name, err, errlen) != 0) return -1;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char at[32];
+    snprintf(at, sizeof at, "%lld%09ld", (long long)now.tv_sec, now.tv_nsec);
+    log_info("every runner at the start line", "test", name, "unixNanos", at);
+    return 0;
+}
+
 /* engine_results -> runner_result, then the termination message (and log line). */
 static int hand_back(const runner_opts *o, const engine_results *res) {
     runner_result *r = calloc(1, sizeof *r);
@@ -290,6 +309,11 @@ int cmd_runner(int argc, char **argv) {
         engine_config_free(&cfg);
         return fail(&o, "InvalidRunnerArguments", err);
     }
+    runner_sync sync = {.cfg = &cfg, .id = o.sync_id, .runners = o.runners, .timeout_s = o.start_timeout_s};
+    if (o.sync_id && o.runners > 1) {
+        cfg.start_line = start_line;
+        cfg.start_line_arg = &sync;
+    }
     int code;
     if (preflight(&cfg, reason, sizeof reason, err, sizeof err) != 0) {
         code = fail(&o, reason, err);
@@ -301,7 +325,10 @@ int cmd_runner(int argc, char **argv) {
         log_info("released: running", "runner", idx, "target", cfg.seed.host);
         engine_results res;
         int rc = engine_run(&cfg, &res, err, sizeof err);
-        if (rc < 0) {
+        runner_sync_close(&sync);
+        if (sync.failed) {
+            code = fail(&o, "RunnersNotSynchronized", rc > 0 && res.error[0] ? res.error : err);
+        } else if (rc < 0) {
             bool auth = strstr(err, "NOAUTH") || strstr(err, "WRONGPASS") || strstr(err, "AUTH");
             code = fail(&o, auth ? "AuthFailed" : "TargetUnreachable", err);
         } else if (rc > 0) {

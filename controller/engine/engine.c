@@ -58,8 +58,10 @@ static void *thread_main(void *p) {
     return NULL;
 }
 
-/* Runs one test on every thread; fills out. 0, or -1 when a worker failed (err set). */
-static int run_test(const engine_config *cfg, run_shared *sh, engine_test_result *out, char *err, size_t errlen) {
+/* Runs test k on every thread; fills out. 0, or -1 when a worker or the start line
+ * failed (err set). */
+static int run_test(const engine_config *cfg, int k, run_shared *sh, engine_test_result *out, char *err,
+                    size_t errlen) {
     uint64_t nthreads = cfg->threads < cfg->clients ? cfg->threads : cfg->clients;
     thread_arg *args = calloc(nthreads, sizeof *args);
     pthread_t *tids = calloc(nthreads, sizeof *tids);
@@ -92,6 +94,14 @@ static int run_test(const engine_config *cfg, run_shared *sh, engine_test_result
     }
     pthread_mutex_lock(&g.mu);
     while (g.ready < started) pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+    char line_err[512] = "";
+    if (cfg->start_line && !atomic_load(&sh->abort) &&
+        cfg->start_line(cfg->start_line_arg, k, out->name, line_err, sizeof line_err) != 0) {
+        if (!line_err[0]) snprintf(line_err, sizeof line_err, "the start line of test %s failed", out->name);
+        atomic_store(&sh->abort, 1);
+    }
+    pthread_mutex_lock(&g.mu);
     sh->start_ns = engine_now_ns();
     sh->measure_ns = sh->start_ns + (uint64_t)(cfg->warmup_s * 1e9);
     sh->stop_ns = cfg->duration_s > 0 ? sh->measure_ns + (uint64_t)(cfg->duration_s * 1e9) : 0;
@@ -116,7 +126,10 @@ static int run_test(const engine_config *cfg, run_shared *sh, engine_test_result
             rc = -1;
         }
     }
-    if (rc == 0 && atomic_load(&sh->abort)) {
+    if (line_err[0]) {
+        snprintf(err, errlen, "%s", line_err);
+        rc = -1;
+    } else if (rc == 0 && atomic_load(&sh->abort)) {
         snprintf(err, errlen, "run aborted");
         rc = -1;
     }
@@ -308,7 +321,7 @@ int engine_run(const engine_config *cfg, engine_results *res, char *err, size_t 
         engine_test_result *out = &res->tests[res->ntests];
         out->name = test->label;
         histogram_init(&out->hist);
-        int trc = run_test(cfg, &sh, out, err, errlen);
+        int trc = run_test(cfg, k, &sh, out, err, errlen);
         workload_template_free(&tpl);
         key_pools_free(pools);
         if (trc != 0) {

@@ -63,6 +63,12 @@ typedef struct engine_config {
     char output_dir[1024];       /* --output DIR (empty: none) */
     int csv, json, quiet;        /* --csv, --json, -q */
     uint64_t seed_rng;           /* --seed: random seed (0: from the clock) */
+    /* Called once per test (index into tests[], upper-case name) when every client is
+     * connected, just before the load starts; blocking is fine. A runner pod waits here
+     * for the other runners of its run, so that each test's load is simultaneous.
+     * Non-zero (with a line in err) ends the run there. NULL: no wait. */
+    int (*start_line)(void *arg, int test, const char *name, char *err, size_t errlen);
+    void *start_line_arg;
 } engine_config;
 
 typedef struct engine_test_result {
@@ -102,5 +108,7 @@ void engine_results_free(engine_results *res);
 /* Ends the current run as soon as possible (async-signal-safe: for a SIGINT handler);
  * engine_run then returns the results so far, marked partial ("interrupted"). */
 void engine_stop(void);
+/* engine_stop() was called. */
+int engine_stop_requested(void);
 
 #endif

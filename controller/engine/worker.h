@@ -92,7 +92,5 @@ void worker_run(worker *w);
 void worker_close(worker *w);
 
 uint64_t engine_now_ns(void);
-/* engine_stop() was called. */
-int engine_stop_requested(void);
 
 #endif

@@ -15,9 +15,10 @@
  * Decoding never trusts its input (fuzzed by tests/fuzz/fuzz_termination_message.c):
  * any malformed, truncated or inconsistent message is -1 with a reason.
  *
- * Runners run simultaneously, so the merged throughput of a test is the SUM of each
- * runner's requests / its own elapsed time; latency percentiles come from the bucket-wise
- * merge of their histograms, which equals one histogram of all samples. */
+ * Runners start every test together (operator/runner_sync.h), so the merged throughput
+ * of a test is the SUM of each runner's requests / its own elapsed time; latency
+ * percentiles come from the bucket-wise merge of their histograms, which equals one
+ * histogram of all samples. */
 #ifndef VB_OPERATOR_RESULTS_H
 #define VB_OPERATOR_RESULTS_H
 

@@ -141,7 +141,7 @@ static void add_arg_ll(json_t *args, const char *flag, long long v) {
     add_arg(args, flag, buf);
 }
 
-static json_t *runner_args(const bench_spec *spec, int index) {
+static json_t *runner_args(const bench_spec *spec, const char *run_id, int attempt, int index) {
     json_t *args = json_array();
     long long clients = runner_share(spec->clients, spec->runners, index);
     long long threads = spec->threads < clients ? spec->threads : clients;
@@ -169,6 +169,11 @@ static json_t *runner_args(const bench_spec *spec, int index) {
     add_arg_ll(args, "--runner-index", index);
     add_arg_ll(args, "--runners", spec->runners);
     add_arg(args, "--start-file", RUNNER_ANNOTATIONS_FILE);
+    if (spec->runners > 1) { /* every test starts together (runner_sync.h), per attempt */
+        char sync_id[512];
+        snprintf(sync_id, sizeof sync_id, "%s/%s/%s/%d", spec->namespace_, spec->name, run_id, attempt);
+        add_arg(args, "--sync-id", sync_id);
+    }
     add_arg(args, "--termination-log", RUNNER_TERMINATION_LOG);
     return args;
 }
@@ -186,13 +191,14 @@ static json_t *runner_env(const bench_spec *spec) {
     return env;
 }
 
-static json_t *runner_container(const bench_spec *spec, const char *image, int index) {
+static json_t *runner_container(const bench_spec *spec, const char *image, const char *run_id, int attempt,
+                                int index) {
     return json_pack(
         "{s:s, s:s, s:s, s:[s,s], s:o, s:o, s:O, s:s, s:s,"
         " s:{s:b, s:b, s:b, s:i, s:i, s:{s:[s]}, s:{s:s}},"
         " s:[{s:s, s:s, s:b}, {s:s, s:s}]}",
         "name", RUNNER_CONTAINER, "image", image, "imagePullPolicy", "IfNotPresent", "command",
-        "valkey-bench", "runner", "args", runner_args(spec, index), "env", runner_env(spec), "resources",
+        "valkey-bench", "runner", "args", runner_args(spec, run_id, attempt, index), "env", runner_env(spec), "resources",
         spec->resources, "terminationMessagePath", RUNNER_TERMINATION_LOG, "terminationMessagePolicy",
         "FallbackToLogsOnError", "securityContext", "runAsNonRoot", 1, "readOnlyRootFilesystem", 1,
         "allowPrivilegeEscalation", 0, "runAsUser", RUNNER_UID, "runAsGroup", RUNNER_UID, "capabilities",
@@ -245,7 +251,7 @@ json_t *runner_pod_build(const bench_spec *spec, const char *run_id, int attempt
         "restartPolicy", "Never", "automountServiceAccountToken", 0, "enableServiceLinks", 0,
         "terminationGracePeriodSeconds", 10, "securityContext", "runAsNonRoot", 1, "runAsUser", RUNNER_UID,
         "runAsGroup", RUNNER_UID, "fsGroup", RUNNER_UID, "seccompProfile", "type", "RuntimeDefault",
-        "containers", runner_container(spec, image, index), "tolerations", runner_tolerations(spec->tolerations),
+        "containers", runner_container(spec, image, run_id, attempt, index), "tolerations", runner_tolerations(spec->tolerations),
         "volumes", "name", "podinfo", "downwardAPI", "items", "path", "annotations", "fieldRef", "fieldPath",
         "metadata.annotations", "name", "tmp", "emptyDir");
     json_t *affinity = json_pack("{s:o}", "podAntiAffinity", pod_anti_affinity(spec, run_id, attempt));

@@ -2,8 +2,9 @@
 # `valkey-bench runner` against a real cluster, as two runner pods would run it: both
 # check the target and then wait for the start annotation (no load before the release),
 # run their share once released, and hand back results the controller's decoder accepts
-# and that match what the server counted. Also: unreachable target and wrong password
-# fail before the release with the right reason; 11 tests' results go to the log.
+# and that match what the server counted; released seconds apart, three runners still
+# start every test together. Also: unreachable target, wrong password and a runner whose
+# peers never come fail with the right reason; 11 tests' results go to the log.
 set -euo pipefail
 : "${VB_BIN:?}" "${VB_HARNESS:?}" "${VB_SOURCE_DIR:?}"
 CHECK="python3 $VB_SOURCE_DIR/tests/engine/vbcheck.py"
@@ -56,6 +57,53 @@ sum=$($CHECK sum "$WORK/topo" 'counter:*')
 [ "$sum" -eq $((n0 + n1 - e0 - e1)) ] || fail "server counted $sum INCRs, runners report $((n0 + n1 - e0 - e1)) successes"
 [ "$(wc -c <"$WORK/term-0")" -le 4096 ] || fail "termination message over 4096 bytes"
 
+# Start lines: three runners whose pods see the release seconds apart (as kubelets
+# refresh downward-API files at their own pace), runner 2 with three times the requests,
+# still start every test together: each test's start, logged in wall-clock time by each
+# runner, is within a fraction of the 4 s between the releases. Exact sums, no sync key left.
+sync=(--mode cluster --host "$VB_HOST" --port "$VB_PORT" --pipeline 16 --data-size 32 --threads 1 --clients 2
+      --keyspace-len 100 --tests incr,set --runners 3 --sync-id "ns/bench/run1/0")
+before=$($CHECK sum "$WORK/topo" 'counter:*')
+for i in 0 1 2; do
+    mkdir -p "$WORK/pi-$i"
+    printf 'karpenter.sh/do-not-disrupt="true"\n' >"$WORK/pi-$i/annotations"
+    "$VB_BIN" runner "${sync[@]}" --requests $((i == 2 ? 30000 : 10000)) --runner-index "$i" \
+        --start-file "$WORK/pi-$i/annotations" --termination-log "$WORK/term-s$i" >"$WORK/log-s$i" 2>&1 &
+    pids+=($!)
+done
+for i in 0 1 2; do
+    printf 'valkeybench.io/start="2026-11-25T01:00:00Z"\n' >"$WORK/pi-$i/.new"
+    mv "$WORK/pi-$i/.new" "$WORK/pi-$i/annotations"
+    [ "$i" -lt 2 ] && sleep 2
+done
+for i in 0 1 2; do
+    wait "${pids[$i]}" || fail "sync runner $i failed: $(cat "$WORK/log-s$i") $(cat "$WORK/term-s$i" 2>/dev/null)"
+done
+pids=()
+for t in INCR SET; do
+    starts=$(for i in 0 1 2; do
+        grep "every runner at the start line" "$WORK/log-s$i" | grep "test=$t " | grep -o 'unixNanos=[0-9]*' | cut -d= -f2
+    done)
+    [ "$(echo "$starts" | wc -l)" -eq 3 ] || fail "test $t: start lines logged: $starts"
+    spread=$(echo "$starts" | sort -n | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.3f", (hi - lo) / 1e9}')
+    awk -v s="$spread" 'BEGIN {exit !(s < 2.0)}' || fail "test $t: runners started ${spread} s apart"
+    echo "test $t: the three runners started within ${spread} s"
+done
+ok=0
+for i in 0 1 2; do ok=$((ok + $($RES field "$WORK/term-s$i" tests.0.n) - $($RES field "$WORK/term-s$i" tests.0.e))); done
+[ "$ok" -eq 50000 ] || fail "sync runners report $ok INCR successes, want 50000"
+[ "$(($($CHECK sum "$WORK/topo" 'counter:*') - before))" -eq "$ok" ] || fail "server INCR sum differs from $ok"
+[ "$($CHECK count "$WORK/topo" 'valkeybench:sync:*')" -eq 0 ] || fail "sync keys left behind"
+
+# A runner whose peers never come: RunnersNotSynchronized once --start-timeout passes.
+rc=0
+"$VB_BIN" runner "${sync[@]/run1/run2}" --requests 100 --runner-index 0 --start-timeout 2 \
+    --termination-log "$WORK/term-lone" >"$WORK/log-lone" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || fail "lone runner: exit $rc"
+[ "$($RES field "$WORK/term-lone" reason)" = RunnersNotSynchronized ] || fail "lone runner: $(cat "$WORK/term-lone")"
+grep -q "did not reach the start line of test INCR" "$WORK/term-lone" || fail "lone runner: $(cat "$WORK/term-lone")"
+[ "$($CHECK sum "$WORK/topo" 'counter:*')" -eq "$((before + ok))" ] || fail "lone runner loaded the server"
+
 # Eleven tests: the whole results go to the log, a pointer to the termination message.
 "$VB_BIN" runner --mode cluster --host "$VB_HOST" --port "$VB_PORT" --clients 4 --threads 2 --requests 40000 \
     --keyspace-len 100000 --tests set,get,incr,ping,lpush,rpush,lpop,rpop,sadd,hset,mset --runner-index 0 \
@@ -93,4 +141,4 @@ rc=0
 VALKEY_PASSWORD=s3cret-pass "$VB_BIN" runner --mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 \
     --requests 10 --tests set --runner-index 0 --termination-log "$WORK/term-ok" >/dev/null 2>&1 || fail "right password: $(cat "$WORK/term-ok")"
 [ "$($RES field "$WORK/term-ok" tests.0.n)" -eq 10 ] || fail "right password: $(cat "$WORK/term-ok")"
-echo "ok: runners released together, INCR sum $sum == successes, 11 tests via the log, unreachable and auth failures"
+echo "ok: runners released together, every test started together, INCR sums == successes, 11 tests via the log, unreachable, auth and lone-runner failures"

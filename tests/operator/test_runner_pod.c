@@ -335,6 +335,9 @@ static void test_pod_carries_every_property(void **state) {
     assert_string_equal(arg_value(args, "--runners"), "3");
     assert_string_equal(arg_value(args, "--start-file"), RUNNER_ANNOTATIONS_FILE);
     assert_string_equal(arg_value(args, "--termination-log"), RUNNER_TERMINATION_LOG);
+    char want_sync[128];
+    snprintf(want_sync, sizeof want_sync, "bench/b/%s/0", id);
+    assert_string_equal(arg_value(args, "--sync-id"), want_sync);
     /* start gate and writable /tmp */
     assert_string_equal(S(spec, "volumes.0.downwardAPI.items.0.fieldRef.fieldPath"), "metadata.annotations");
     assert_string_equal(S(spec, "volumes.0.downwardAPI.items.0.path"), "annotations");
@@ -346,6 +349,14 @@ static void test_pod_carries_every_property(void **state) {
     json_t *p0 = runner_pod_build(&s, id, 0, 0, "operator:img", err, sizeof err);
     assert_string_equal(arg_value(J(p0, "spec.containers.0.args"), "--clients"), "4");
     assert_string_equal(arg_value(J(p0, "spec.containers.0.args"), "--requests"), "334");
+    /* One start line per attempt of the run, the same for every runner of it. */
+    char sync[128];
+    snprintf(sync, sizeof sync, "bench/b/%s/0", id);
+    assert_string_equal(arg_value(J(p0, "spec.containers.0.args"), "--sync-id"), sync);
+    json_t *retry = runner_pod_build(&s, id, 2, 0, "operator:img", err, sizeof err);
+    snprintf(sync, sizeof sync, "bench/b/%s/2", id);
+    assert_string_equal(arg_value(J(retry, "spec.containers.0.args"), "--sync-id"), sync);
+    json_decref(retry);
     json_decref(p0);
     assert_null(runner_pod_build(&s, id, 0, 3, "operator:img", err, sizeof err));
     bench_spec_free(&s);
@@ -375,6 +386,7 @@ static void test_pod_defaults(void **state) {
     assert_string_equal(arg_value(J(c, "args"), "--requests"), "500000");
     assert_string_equal(arg_value(J(c, "args"), "--clients"), "50");
     assert_string_equal(arg_value(J(c, "args"), "--tests"), "set,get");
+    assert_null(arg_value(J(c, "args"), "--sync-id")); /* one runner: no one to wait for */
     /* no tolerations in the spec: still the chart NodePool's taint, any value and effect */
     assert_int_equal(json_array_size(J(pod, "spec.tolerations")), 1);
     assert_string_equal(S(pod, "spec.tolerations.0.key"), "valkeybench.io/runner");
