@@ -141,4 +141,19 @@ rc=0
 VALKEY_PASSWORD=s3cret-pass "$VB_BIN" runner --mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 \
     --requests 10 --tests set --runner-index 0 --termination-log "$WORK/term-ok" >/dev/null 2>&1 || fail "right password: $(cat "$WORK/term-ok")"
 [ "$($RES field "$WORK/term-ok" tests.0.n)" -eq 10 ] || fail "right password: $(cat "$WORK/term-ok")"
-echo "ok: runners released together, every test started together, INCR sums == successes, 11 tests via the log, unreachable, auth and lone-runner failures"
+
+# An ACL user (spec.auth.usernameKey -> VALKEY_USERNAME): its own password works, the
+# default user's does not, and neither appears in the message or the log.
+redis-cli --no-auth-warning -h "$VB_HOST" -p "$VB_PORT" -a s3cret-pass \
+    ACL SETUSER bench on '>b3nch-pass' '~*' '+@all' >/dev/null || fail "cannot create the ACL user"
+acl=(--mode standalone --host "$VB_HOST" --port "$VB_PORT" --clients 1 --threads 1 --requests 10 --tests set
+     --runner-index 0)
+VALKEY_USERNAME=bench VALKEY_PASSWORD=b3nch-pass "$VB_BIN" runner "${acl[@]}" --termination-log "$WORK/term-acl" \
+    >"$WORK/log-acl" 2>&1 || fail "ACL user: $(cat "$WORK/term-acl")"
+[ "$($RES field "$WORK/term-acl" tests.0.n)" -eq 10 ] || fail "ACL user: $(cat "$WORK/term-acl")"
+rc=0
+VALKEY_USERNAME=bench VALKEY_PASSWORD=s3cret-pass "$VB_BIN" runner "${acl[@]}" --termination-log "$WORK/term-acl2" \
+    >"$WORK/log-acl2" 2>&1 || rc=$?
+[ "$rc" -eq 1 ] && [ "$($RES field "$WORK/term-acl2" reason)" = AuthFailed ] || fail "ACL user, wrong password: $(cat "$WORK/term-acl2")"
+! grep -q -e b3nch-pass -e s3cret-pass "$WORK/term-acl" "$WORK/log-acl" "$WORK/term-acl2" "$WORK/log-acl2" || fail "password leaked"
+echo "ok: runners released together, every test started together, INCR sums == successes, 11 tests via the log, unreachable, auth (also an ACL user) and lone-runner failures"
