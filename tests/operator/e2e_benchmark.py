@@ -198,6 +198,35 @@ class BenchmarkE2E(unittest.TestCase):
         self.assertNotIn("not-it", json.dumps(b))
         self.assert_gone(ns, "wrongpw")
 
+    def test_invalid_specs(self):
+        ns = "e2e-invalid"
+        # Refused at admission by the CRD's schema: a 422 naming the field; nothing stored.
+        ENV.ensure_namespace(ns)
+        code, body, _ = ENV.ks.request("POST", "/apis/valkeybench.io/v1alpha1/namespaces/%s/valkeybenchmarks" % ns, {
+            "apiVersion": "valkeybench.io/v1alpha1", "kind": "ValkeyBenchmark", "metadata": {"name": "zero-pipe"},
+            "spec": spec(REPL, "replication", workload=workload(pipeline=0))})
+        self.assertEqual(code, 422, body)
+        self.assertIn("spec.workload.pipeline", json.dumps(body))
+        self.assertIsNone(ENV.get_bench(ns, "zero-pipe"))
+        # Valid for the schema, not for the controller (fewer clients than runners):
+        # Failed/InvalidSpec naming both fields, once, and no runner pod ever made.
+        ENV.bench(ns, "few-clients", spec(REPL, "replication", runners=3, workload=workload(clients=2)))
+        b = ENV.wait_phase(ns, "few-clients", ["Succeeded", "Failed"], 60)
+        c = cond(b, "Failed")
+        self.assertEqual((c.get("status"), c.get("reason")), ("True", "InvalidSpec"), json.dumps(b["status"]))
+        self.assertIn("spec.workload.clients (2) must be at least spec.runners (3)", c["message"])
+        self.assertEqual(b["status"]["observedGeneration"], b["metadata"]["generation"])
+        self.assertEqual(cond(b, "Progressing").get("status"), "False", json.dumps(b["status"]))
+        time.sleep(2)
+        self.assertEqual(self.runner_pods(ns, "few-clients"), [])
+        self.assertEqual(ENV.get_bench(ns, "few-clients")["status"], b["status"], "status rewritten")
+        # Fixing the spec starts a run that succeeds.
+        ENV.patch_bench(ns, "few-clients", {"spec": {"workload": {"clients": 3}}})
+        b = ENV.wait(lambda: (lambda x: x if x["status"].get("phase") in ("Succeeded",) and
+                              x["status"].get("observedGeneration") == x["metadata"]["generation"] else None)(
+            ENV.get_bench(ns, "few-clients")), 120, "few-clients Succeeded after the fix")
+        self.assertEqual(cond(b, "Failed").get("status"), "False", json.dumps(b["status"]))
+
     def test_unreachable_target(self):
         ns = "e2e-unreach"
         import socket
