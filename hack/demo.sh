@@ -17,7 +17,8 @@
 #    workload.requests set by --requests; the kubelet runs the runner pods as local processes;
 # 6. shows each object's phase/result every few seconds until all are done, then prints
 #    `kubectl get valkeytopologychecks,valkeybenchmarks -o wide`, the topology verdict and the
-#    seed's side-by-side table (`valkey-bench compare`).
+#    seed's side-by-side table (`valkey-bench compare`), and checks each benchmark's INCR
+#    successes against the increments the servers hold.
 # Every process it started is stopped on exit, also on Ctrl-C (by recorded PID), unless --keep.
 #
 # Options:
@@ -263,6 +264,22 @@ k -n "$ns" get valkeytopologycheck valkey-cluster -o \
 say "valkey-bench compare cluster-mode replication-mode (the seed's side-by-side table)"
 "$vb" compare -n "$ns" --kubeconfig "$KUBECONFIG" cluster-mode replication-mode || true
 
+say "what the servers counted (INCR: every success the status reports is one increment on a server)"
+counted_ok=1
+for b in cluster-mode:cluster replication-mode:replication; do
+    name=${b%%:*} topo=${b#*:}
+    read -r reqs errs < <(k -n "$ns" get valkeybenchmark "$name" -o \
+        'jsonpath={.status.results[?(@.test=="INCR")].requests}{" "}{.status.results[?(@.test=="INCR")].errors}{"\n"}')
+    [ -n "${reqs:-}" ] || { echo "demo: $name: no INCR result in status"; counted_ok=0; continue; }
+    sum=$(VB_PASSWORD_FILE="$work/password" python3 tests/engine/vbcheck.py sum "$work/$topo" 'counter:*')
+    if [ "$sum" -eq "$((reqs - ${errs:-0}))" ]; then
+        echo "demo: $name: the servers hold $sum increments, status.results counts $((reqs - ${errs:-0})) successful INCRs: exact"
+    else
+        echo "demo: $name: the servers hold $sum increments but status.results counts $((reqs - ${errs:-0})) successful INCRs"
+        counted_ok=0
+    fi
+done
+
 phases=$(k -n "$ns" get valkeybenchmarks -o 'jsonpath={.items[*].status.phase}')
 result=$(k -n "$ns" get valkeytopologycheck valkey-cluster -o 'jsonpath={.status.result}')
 demo_done=1
@@ -292,4 +309,5 @@ fi
 echo
 echo "demo: benchmarks: $phases; topology check: $result"
 case "$phases $result" in *Failed* | *FAIL*) exit 1 ;; esac
+[ "$counted_ok" -eq 1 ] || exit 1
 exit 0

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # hack/demo.sh end to end with a small workload: both sample benchmarks Succeeded with
-# non-zero rps for SET, GET and INCR in the compare table, the topology check PASS with 3/3
+# non-zero rps for SET, GET and INCR in the compare table, their INCR successes equal to
+# the increments the servers hold, the topology check PASS with 3/3
 # cross-zone pairs, and every process the demo recorded gone afterwards. Then a second run
 # interrupted with SIGINT while it waits: it must exit 130 and leave no process behind either.
 set -uo pipefail
@@ -57,6 +58,10 @@ done
 for b in cluster-mode replication-mode; do   # one runner each, on a Karpenter runner node
     grep -Eq "^  $b: $b-[a-z0-9-]+ on ip-10-0-[123]-1\.us-west-2[abc] \(us-west-2[abc], Succeeded\)$" "$tmp/out" \
         || fail "$b's runner not reported on a runner node"
+done
+for b in cluster-mode replication-mode; do   # the samples' INCR results, against what the servers hold
+    grep -Eq "^demo: $b: the servers hold [1-9][0-9]* increments, status.results counts [0-9]+ successful INCRs: exact$" \
+        "$tmp/out" || fail "$b: INCR results not checked exact against the servers"
 done
 grep -q '^demo: benchmarks: Succeeded Succeeded; topology check: PASS$' "$tmp/out" || fail "no final summary"
 
