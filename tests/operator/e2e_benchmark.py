@@ -76,8 +76,36 @@ class BenchmarkE2E(unittest.TestCase):
               and p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")]
         return ok if ok and len(ok) == len(pods) else None
 
+    def add_runner_nodes(self, zone, names, occupy):
+        """More Karpenter runner nodes in one zone, and a small pod on each node of `occupy`
+        (all removed after the test): the scheduler prefers the emptier nodes, so without the
+        zone spread the new nodes would take the runners that belong in other zones."""
+        base = ENV.get("/api/v1/nodes/ip-10-0-1-1.us-west-2a")
+        for name in names:
+            n = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": dict(
+                base["metadata"]["labels"], **{"kubernetes.io/hostname": name,
+                                               "topology.kubernetes.io/zone": zone})},
+                 "spec": {}, "status": base["status"]}
+            ENV.post("/api/v1/nodes", n)
+            if not (ENV.get("/api/v1/nodes/" + name).get("status") or {}).get("conditions"):
+                code, body, _ = ENV.ks.request("PUT", "/api/v1/nodes/%s/status" % name,
+                                               dict(ENV.get("/api/v1/nodes/" + name), status=base["status"]))
+                self.assertEqual(code, 200, body)
+            self.addCleanup(ENV.ks.request, "DELETE", "/api/v1/nodes/" + name)
+        ENV.ensure_namespace("e2e-filler")
+        for node in occupy:
+            pod = "filler-" + node.split(".")[0]
+            ENV.post("/api/v1/namespaces/e2e-filler/pods", {
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": pod},
+                "spec": {"nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+                         "containers": [{"name": "c", "image": "busybox", "command": ["sleep", "600"],
+                                         "resources": {"requests": {"cpu": "10m"}}}]}})
+            self.addCleanup(ENV.ks.request, "DELETE", "/api/v1/namespaces/e2e-filler/pods/" + pod)
+
     def test_cluster_three_runners_merge_exactly(self):
         ns = "e2e-cluster"
+        self.add_runner_nodes("us-west-2a", ["ip-10-0-0-1.us-west-2a", "ip-10-0-0-2.us-west-2a"],
+                              occupy=["ip-10-0-2-1.us-west-2b", "ip-10-0-3-1.us-west-2c"])
         before = ENV.server_sum(CLUSTER, "counter:*")
         ENV.bench(ns, "three", spec(CLUSTER, "cluster", runners=3,
                                     workload=workload(requests=30001, clients=7, tests=["incr", "set"])))
@@ -91,7 +119,8 @@ class BenchmarkE2E(unittest.TestCase):
         self.assertTrue(incr["p50Ms"] <= incr["p99Ms"] <= incr["maxMs"])
         self.assertRegex(st["rpsSummary"], r"^INCR=\S+ SET=\S+$")
         self.assertRegex(st["p50Summary"], r"^INCR=\d+\.\d{3} SET=\d+\.\d{3}$")
-        # three runners, one per zone, none on a node running a Valkey pod
+        # three runners, one per zone (zone a has three runner nodes, the emptiest),
+        # none on a node running a Valkey pod
         zones = sorted(r.get("zone", "") for r in st["runners"])
         self.assertEqual(zones, ["us-west-2a", "us-west-2b", "us-west-2c"], st["runners"])
         valkey_nodes = {p["spec"]["nodeName"] for p in ENV.pods("valkey", "app.kubernetes.io/name=valkey")}
