@@ -7,11 +7,16 @@
 
 FROM debian:bookworm AS build
 ARG DEBIAN_FRONTEND=noninteractive
+# The toolchain, the -dev packages, and python3 for the unit tests that need it (the kubesim
+# module tests, and test_kube_stub's stub API server). tests/shipping/test_dockerfile.sh
+# checks that every command the unit tests run comes from this list or the base image.
+# build-packages:begin
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      build-essential cmake pkg-config \
+      build-essential cmake pkg-config python3 \
       libcurl4-openssl-dev libyaml-dev libhiredis-dev libwebsockets-dev libjansson-dev libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
+# build-packages:end
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY controller ./controller
