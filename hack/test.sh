@@ -14,10 +14,17 @@ step() { printf '\n=== %s (t+%ds) ===\n' "$*" "$SECONDS"; }
 # kubectl for the kubesim and operator end-to-end tests: Debian does not package it, so the
 # one from hack/fetch-tools.sh, fetched once here rather than by parallel tests under their
 # timeouts. A kubectl already on PATH is kept (appended, not prepended).
+# VB_REQUIRE_TOOLS=1 (.ci/run sets it) or CI=true makes a failed fetch fatal, as in
+# tests/shipping/tools.sh: the tests that need the tools would otherwise be skipped and the
+# run stay green without them.
 step "tools (helm, kubectl)"
 if tools="$(hack/fetch-tools.sh --quiet | tail -n1)" && [ -x "$tools/kubectl" ]; then
   export PATH="$PATH:$tools"
 else
+  case "${VB_REQUIRE_TOOLS:-${CI:-0}}" in
+  1|true) echo "test.sh: hack/fetch-tools.sh failed; helm and kubectl are required (CI or VB_REQUIRE_TOOLS=1)" >&2
+          exit 1 ;;
+  esac
   echo "test.sh: hack/fetch-tools.sh failed: tests needing kubectl or helm will fail or skip" >&2
 fi
 
