@@ -58,11 +58,13 @@ void report_quiet(FILE *out, const engine_config *cfg, const engine_results *res
     if (res->partial) fprintf(out, "PARTIAL RESULTS: %s\n", res->error);
 }
 
+/* The seed's rows: rps as a whole number ("1000000"), p50 with three decimals; `valkey-bench
+ * results --csv` (operator/bench_report.c) prints the same. */
 void report_csv(FILE *out, const engine_config *cfg, const engine_results *res, int header) {
     if (header) fprintf(out, "%s\n", REPORT_CSV_HEADER);
     for (int i = 0; i < res->ntests; i++) {
         const engine_test_result *t = &res->tests[i];
-        fprintf(out, "%s,%s,%s,%.2f,%.3f,%llu,%llu,%llu,%s\n", cfg->workload, engine_mode_name(cfg->mode), t->name,
+        fprintf(out, "%s,%s,%s,%.0f,%.3f,%llu,%llu,%llu,%s\n", cfg->workload, engine_mode_name(cfg->mode), t->name,
                 t->rps, pct_ms(&t->hist, 50), (unsigned long long)cfg->clients, (unsigned long long)cfg->pipeline,
                 (unsigned long long)cfg->datasize, res->timestamp);
     }

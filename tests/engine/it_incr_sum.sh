@@ -29,7 +29,7 @@ keys=$($CHECK count "$WORK/topo" 'counter:*')
 # 20000 uniform draws over 5000 keys touch all but ~5000*e^-4 = ~92 of them.
 "$VB_BIN" run "${flags[@]}" -t set -r 5000 -n 20000 -d 32 --csv >"$WORK/set.csv"
 head -1 "$WORK/set.csv" | grep -qx 'workload,mode,test,rps,p50_ms,clients,pipeline,datasize,timestamp' || fail "csv header"
-grep -Eq "^$mode,$mode,SET,[0-9]+\.[0-9]+,[0-9.]+,20,16,32,[0-9]{8}-[0-9]{6}$" "$WORK/set.csv" || fail "csv row: $(cat "$WORK/set.csv")"
+grep -Eq "^$mode,$mode,SET,[0-9]+,[0-9]+\.[0-9]{3},20,16,32,[0-9]{8}-[0-9]{6}$" "$WORK/set.csv" || fail "csv row: $(cat "$WORK/set.csv")"
 keys=$($CHECK count "$WORK/topo" 'key:*')
 [ "$keys" -ge 4700 ] && [ "$keys" -le 5000 ] || fail "$keys keys after 20000 SETs over a keyspace of 5000"
 echo "ok: $mode incr sum $sum == successes, $keys SET keys"

@@ -1,5 +1,5 @@
 /* Unit tests of the engine: command encoding, the tests table, reply classification
- * and redirect parsing, flag parsing and every rejection. */
+ * and redirect parsing, flag parsing and every rejection, and results.csv rows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "engine/engine.h"
+#include "engine/report.h"
 #include "engine/resp.h"
 #include "engine/slot.h"
 #include "engine/workload.h"
@@ -357,6 +358,39 @@ static void flags_rejections(void **state) {
     }
 }
 
+/* `run --csv` rows are the seed's: rps a whole number (as `results --csv` prints it), p50 in
+ * ms with three decimals. */
+static void csv_rows_like_the_seed(void **state) {
+    (void)state;
+    static engine_test_result t[2];
+    t[0].name = "SET", t[0].rps = 1000000.4;
+    t[1].name = "GET", t[1].rps = 399042.6;
+    for (int i = 0; i < 2; i++) {
+        histogram_init(&t[i].hist);
+        histogram_record_n(&t[i].hist, 567000, 10);
+    }
+    engine_results res = {.tests = t, .ntests = 2, .timestamp = "20260522-231743"};
+    engine_config cfg;
+    engine_config_defaults(&cfg);
+    cfg.mode = ENGINE_CLUSTER, cfg.clients = 50, cfg.pipeline = 16, cfg.datasize = 256;
+    snprintf(cfg.workload, sizeof cfg.workload, "cluster");
+    char p50[32], want[512], *buf = NULL;
+    size_t len = 0;
+    snprintf(p50, sizeof p50, "%.3f", (double)histogram_percentile_ns(&t[0].hist, 50) / 1e6);
+    snprintf(want, sizeof want,
+             REPORT_CSV_HEADER "\n"
+             "cluster,cluster,SET,1000000,%s,50,16,256,20260522-231743\n"
+             "cluster,cluster,GET,399043,%s,50,16,256,20260522-231743\n",
+             p50, p50);
+    FILE *f = open_memstream(&buf, &len);
+    report_csv(f, &cfg, &res, 1);
+    fclose(f);
+    assert_string_equal(buf, want);
+    assert_int_equal(strlen(p50), 5); /* "0.567" give or take the histogram's 1% */
+    free(buf);
+    engine_config_free(&cfg);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encode_set),
@@ -370,6 +404,7 @@ int main(void) {
         cmocka_unit_test(flags_all),
         cmocka_unit_test(flags_passwords),
         cmocka_unit_test(flags_rejections),
+        cmocka_unit_test(csv_rows_like_the_seed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
