@@ -208,6 +208,33 @@ class BenchmarkE2E(unittest.TestCase):
         self.assertEqual(b["status"]["results"][0]["requests"], 3000)
         self.assertNotIn("keyCounts", b["status"])
 
+    def test_spec_change_mid_run_restarts_and_metadata_edits_do_not(self):
+        ns = "e2e-midrun"
+        ENV.bench(ns, "mid", spec(REPL, "replication", workload=workload(durationSeconds=300, requests=None)))
+        ENV.wait(lambda: self.released_attempt(ns, "mid", 0), 60, "the 300 s run released")
+        run1 = ENV.get_bench(ns, "mid")["status"]["runID"]
+        # A new generation mid-run abandons the running one (its pods go at once, not after
+        # their 300 s) and runs the new spec.
+        ENV.patch_bench(ns, "mid", {"spec": {"workload": {"durationSeconds": None, "requests": 4000}}})
+        ENV.wait(lambda: not [p for p in self.runner_pods(ns, "mid")
+                              if p["metadata"]["labels"].get("valkeybench.io/run") == run1], 60,
+                 "the abandoned run's pods deleted")
+        b = ENV.wait(lambda: (lambda x: x if x["status"].get("observedGeneration") == 2 and
+                              x["status"].get("phase") in ("Succeeded", "Failed") else None)(
+            ENV.get_bench(ns, "mid")), 120, "generation 2 finished")
+        st = b["status"]
+        self.assertEqual(st["phase"], "Succeeded", json.dumps(st, indent=1))
+        self.assertNotEqual(st["runID"], run1)
+        self.assertEqual([r["requests"] for r in st["results"]], [4000])
+        self.assert_gone(ns, "mid")
+        # Labels and other annotations are not the spec: no new run, the results stay.
+        ENV.patch_bench(ns, "mid", {"metadata": {"labels": {"team": "platform"},
+                                                 "annotations": {"example.com/owner": "someone"}}})
+        time.sleep(3)
+        after = ENV.get_bench(ns, "mid")
+        self.assertEqual(after["status"], st)
+        self.assertEqual(self.runner_pods(ns, "mid"), [])
+
     def test_secret_missing_then_created(self):
         ns = "e2e-secret"
         ENV.bench(ns, "authed", spec(AUTHED, "standalone", auth={"secretName": "valkey-auth"}))
