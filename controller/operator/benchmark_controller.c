@@ -514,6 +514,9 @@ int benchmark_controller_register(kube_manager *m, char *err, size_t errlen) {
     if (!vb_crds_served(m)) return 0;
     const char *image = getenv("VB_RUNNER_IMAGE");
     snprintf(STATE.image, sizeof STATE.image, "%s", image && *image ? image : "valkey-bench:latest");
+    if (!image || !*image)
+        log_warn("VB_RUNNER_IMAGE is not set: runner pods without spec.image use valkey-bench:latest, which may "
+                 "not be the operator's own version (the Helm chart and config/manager set it)");
     kube_controller *c = kube_manager_add_controller(
         m, &(kube_controller_opts){.name = "valkeybenchmark", .resource = &VB_BENCHMARKS, .reconcile = reconcile_benchmark},
         err, errlen);

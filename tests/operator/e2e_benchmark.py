@@ -297,6 +297,8 @@ class BenchmarkE2E(unittest.TestCase):
                                   "workload": workload()})
         b = ENV.wait_phase(ns, "nowhere", ["Succeeded", "Failed"], 120)
         self.assertEqual(cond(b, "Failed")["reason"], "TargetUnreachable", json.dumps(b["status"], indent=1))
+        self.assertIn("cannot connect to 127.0.0.1:%d" % port, cond(b, "Failed")["message"])
+        self.assert_gone(ns, "nowhere")
 
     def test_unschedulable_times_out_with_scheduler_message(self):
         ns = "e2e-unsched"
@@ -440,6 +442,7 @@ class BenchmarkE2E(unittest.TestCase):
         succeeded = [e for e in ENV.events(ns, "survivor") if e["reason"] == "BenchmarkSucceeded"]
         self.assertEqual(len(succeeded), 1)
         self.assertEqual(sum(e.get("count", 1) for e in succeeded), 1)
+        self.assert_gone(ns, "survivor")
 
     def test_waits_for_topology_check(self):
         # The real ValkeyTopologyCheck controller: FAIL (2 replicas required, 1 present),
