@@ -15,8 +15,8 @@ static double ms(uint64_t ns) { return (double)ns / 1e6; }
 static double pct_ms(const histogram *h, double p) { return ms(histogram_percentile_ns(h, p)); }
 
 static void describe_run(FILE *out, const engine_config *cfg, const engine_results *res) {
-    fprintf(out, "valkey-bench run: %s %s at %s:%d, %llu clients, pipeline %llu, %llu-byte values, %llu threads, "
-                 "keyspace %llu, ",
+    fprintf(out, "valkey-bench run: workload %s, %s mode at %s:%d, %llu clients, pipeline %llu, %llu-byte values, "
+                 "%llu threads, keyspace %llu, ",
             cfg->workload, engine_mode_name(cfg->mode), cfg->seed.host, cfg->seed.port,
             (unsigned long long)cfg->clients, (unsigned long long)cfg->pipeline, (unsigned long long)cfg->datasize,
             (unsigned long long)cfg->threads, (unsigned long long)cfg->keyspace);
