@@ -27,7 +27,11 @@
 #   --keep         leave everything running and print how to talk to it and how to stop it
 #   --timeout S    give up waiting after S seconds (default 900)
 # Environment: VB_BIN=path/to/valkey-bench skips the dependency install and the build (tests);
-#   DEMO_WORKDIR=DIR uses DIR (must not exist) instead of a fresh /tmp directory.
+#   DEMO_WORKDIR=DIR uses DIR (must not exist) instead of a fresh /tmp directory;
+#   DEMO_KUBECTL=none acts as if kubectl were neither on PATH nor fetchable (tests).
+# kubectl is taken from PATH or .tools/bin, else fetched (hack/fetch-tools.sh). Without it the
+# demo talks to the API server with hack/kube-lite.py (the few kubectl commands used here) and
+# prints the API server's own tables (the printer columns) instead of kubectl's.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -65,11 +69,22 @@ echo "demo: valkey-bench is $vb"
 # The kubelet runs the runner pods' `valkey-bench runner` from PATH, as the image would.
 export PATH="$(dirname "$vb"):$PATH"
 
-kubectl=$(command -v kubectl || true)
-[ -n "$kubectl" ] || [ ! -x .tools/bin/kubectl ] || kubectl=$root/.tools/bin/kubectl
-if [ -z "$kubectl" ]; then
-    echo "demo: kubectl not found, fetching it into .tools/bin (hack/fetch-tools.sh)"
-    hack/fetch-tools.sh --quiet >/dev/null && kubectl=$root/.tools/bin/kubectl
+kubectl=""
+if [ "${DEMO_KUBECTL:-}" != none ]; then
+    kubectl=$(command -v kubectl || true)
+    [ -n "$kubectl" ] || [ ! -x .tools/bin/kubectl ] || kubectl=$root/.tools/bin/kubectl
+    if [ -z "$kubectl" ]; then
+        echo "demo: kubectl not found, fetching it into .tools/bin (hack/fetch-tools.sh)"
+        hack/fetch-tools.sh --quiet >/dev/null && kubectl=$root/.tools/bin/kubectl \
+            || echo "demo: fetching kubectl failed"
+    fi
+fi
+if [ -n "$kubectl" ]; then
+    kubectl_cmd=kubectl
+else
+    echo "demo: kubectl not found${DEMO_KUBECTL:+ (DEMO_KUBECTL=$DEMO_KUBECTL)}: hack/kube-lite.py talks to the API server," \
+        "tables from the API server (the printer columns)"
+    kubectl=$root/hack/kube-lite.py kubectl_cmd=$kubectl
 fi
 
 # ---- process bookkeeping: every PID we start goes into $work/pids; cleanup kills exactly those
@@ -249,7 +264,8 @@ while :; do
     sleep 3
 done
 
-say "kubectl get valkeytopologychecks,valkeybenchmarks -o wide"
+if [ "$kubectl_cmd" = kubectl ]; then say "kubectl get valkeytopologychecks,valkeybenchmarks -o wide"
+else say "valkeytopologychecks,valkeybenchmarks -o wide (kubectl not found: the table from the API server)"; fi
 k -n "$ns" get valkeytopologychecks,valkeybenchmarks -o wide
 
 echo
@@ -298,8 +314,8 @@ if [ "$keep" -eq 1 ]; then
     say "left running (--keep)"
     cat <<EOF
   export KUBECONFIG=$KUBECONFIG
-  kubectl -n $ns get vtc,vkb -o wide          # also: get pods -o wide, get nodes -L topology.kubernetes.io/zone
-  kubectl -n $ns annotate vkb cluster-mode valkeybench.io/rerun="\$(date +%s)" --overwrite   # run it again
+  $kubectl_cmd -n $ns get vtc,vkb -o wide          # also: get pods -o wide, get nodes -L topology.kubernetes.io/zone
+  kubectl -n $ns annotate vkb cluster-mode valkeybench.io/rerun="\$(date +%s)" --overwrite   # run it again$([ "$kubectl_cmd" = kubectl ] || echo " (needs kubectl)")
   $vb results -n $ns cluster-mode --csv
   redis-cli -c -h $cluster_host -p $cluster_port -a "\$(cat $work/password)" cluster info
   operator log: $work/operator.log     PIDs: $work/pids

@@ -9,6 +9,7 @@ packages=(
   redis-server redis-tools
   clang libclang-rt-14-dev
   python3 openssl curl lua5.1 procps iproute2
+  python3-yaml                   # hack/kube-lite.py (hack/demo.sh where there is no kubectl)
   unzip                          # hack/fetch-tools.sh (helm + kubectl from an npm tarball)
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user dpkg-dev file   # hack/build-arm64.sh
 )
