@@ -186,6 +186,22 @@ class BenchmarkE2E(unittest.TestCase):
             self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
             self.assertEqual(c["image"], "valkey-bench:e2e")
             self.assertEqual(p["status"]["phase"], "Succeeded")
+        # The controller gave the runners a --sync-id and they met at every test's start
+        # line (runner_sync.h): each logged the moment it started each of the eleven tests,
+        # the two within a fraction of a second (it_runner.sh shows the spread without it).
+        starts = {}
+        for p in pods:
+            code, log, _ = ENV.ks.request("GET", "/api/v1/namespaces/%s/pods/%s/log" % (ns, p["metadata"]["name"]))
+            self.assertEqual(code, 200, log)
+            text = log.decode() if isinstance(log, bytes) else str(log)
+            for line in text.splitlines():
+                if "every runner at the start line" in line:
+                    fields = dict(f.split("=", 1) for f in line.split() if "=" in f and not f.startswith("msg="))
+                    starts.setdefault(fields["test"], []).append(int(fields["unixNanos"]))
+        self.assertEqual(sorted(starts), sorted(t.upper() for t in eleven), starts)
+        for test, at in starts.items():
+            self.assertEqual(len(at), 2, (test, at))
+            self.assertLess(abs(at[0] - at[1]), 500e6, "%s started %.3f s apart" % (test, abs(at[0] - at[1]) / 1e9))
         ENV.ks.kubectl("delete", "vkb", "kept", "-n", ns, "--wait=false")
         self.assert_gone(ns, "kept")
 
