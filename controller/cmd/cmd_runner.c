@@ -114,7 +114,15 @@ static int parse_flags(runner_opts *o, int argc, char **argv, char *err, size_t 
         case INDEX: o->index = atoi(optarg); break;
         case RUNNERS: o->runners = atoi(optarg); break;
         case START_FILE: o->start_file = optarg; break;
-        case START_TIMEOUT: o->start_timeout_s = atof(optarg); break;
+        case START_TIMEOUT: {
+            char *end;
+            o->start_timeout_s = strtod(optarg, &end);
+            if (end == optarg || *end || !(o->start_timeout_s > 0 && o->start_timeout_s <= 1e6)) {
+                snprintf(err, errlen, "--start-timeout %s is not a number of seconds in (0, 1000000]", optarg);
+                return -1;
+            }
+            break;
+        }
         case TERM_LOG: o->termination_log = optarg; break;
         case SYNC_ID: o->sync_id = optarg; break;
         case HELP: usage(stdout); return 1;
@@ -225,13 +233,11 @@ static bool start_released(const char *path) {
 static int wait_for_start(const runner_opts *o, char *err, size_t errlen) {
     if (!o->start_file) return 0;
     log_info("waiting for the controller to release all runners", "file", o->start_file);
-    struct timespec t0, now, nap = {0, 50 * 1000 * 1000};
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    uint64_t deadline = engine_now_ns() + (uint64_t)(o->start_timeout_s * 1e9);
     for (;;) {
         if (start_released(o->start_file)) return 0;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-        if (waited > o->start_timeout_s) {
+        if (engine_now_ns() > deadline) {
             snprintf(err, errlen, "not released within %.0f s (no %s annotation)", o->start_timeout_s,
                      RUNNER_START_ANNOTATION);
             return -1;

@@ -110,5 +110,7 @@ void engine_results_free(engine_results *res);
 void engine_stop(void);
 /* engine_stop() was called. */
 int engine_stop_requested(void);
+/* The engine's clock: CLOCK_MONOTONIC in nanoseconds. */
+uint64_t engine_now_ns(void);
 
 #endif

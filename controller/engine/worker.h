@@ -91,6 +91,5 @@ void worker_run(worker *w);
 /* Closes connections and frees everything worker_connect made (results stay). */
 void worker_close(worker *w);
 
-uint64_t engine_now_ns(void);
 
 #endif

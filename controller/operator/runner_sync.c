@@ -3,6 +3,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 
 #define SYNC_TTL "3600"
 #define MAX_HOPS 5
+#define TOKENS_PER_RPUSH 256
 
 void runner_sync_close(runner_sync *s) {
     net_close(s->ctx);
@@ -66,46 +68,37 @@ static int command_ok(runner_sync *s, int argc, const char **argv, char *err, si
     return r ? 0 : -1;
 }
 
-static double since(const struct timespec *t0) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 int runner_sync_start_line(void *arg, int test, const char *name, char *err, size_t errlen) {
     runner_sync *s = arg;
     if (s->runners <= 1) return 0;
-    char n_key[512], go_key[512], runners[16];
+    char n_key[512], go_key[512];
     snprintf(n_key, sizeof n_key, RUNNER_SYNC_PREFIX "{%s}:%d:n", s->id, test);
     snprintf(go_key, sizeof go_key, RUNNER_SYNC_PREFIX "{%s}:%d:go", s->id, test);
-    snprintf(runners, sizeof runners, "%d", s->runners);
 
     const char *incr[] = {"INCR", n_key};
     redisReply *r = command(s, 2, incr, err, errlen);
     if (!r) goto failed;
     long long arrived = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     freeReplyObject(r);
-    const char *expire_n[] = {"EXPIRE", n_key, SYNC_TTL};
-    if (command_ok(s, 3, expire_n, err, errlen) != 0) goto failed;
     if (arrived < 1 || arrived > s->runners) {
         snprintf(err, errlen, "start line of test %s: %lld arrivals for %d runners (%s)", name, arrived,
                  s->runners, n_key);
         goto failed;
     }
-    if (arrived == s->runners) { /* the last one: let the others go */
-        const char *argv[2 + 256];
-        int argc = 0, tokens = s->runners - 1 < 256 ? s->runners - 1 : 256;
-        argv[argc++] = "RPUSH";
-        argv[argc++] = go_key;
-        for (int i = 0; i < tokens; i++) argv[argc++] = "1";
+    if (arrived == s->runners) { /* the last one: a token for each of the others */
+        const char *argv[2 + TOKENS_PER_RPUSH] = {"RPUSH", go_key};
+        for (int left = s->runners - 1; left > 0; left -= TOKENS_PER_RPUSH) {
+            int n = left < TOKENS_PER_RPUSH ? left : TOKENS_PER_RPUSH;
+            for (int i = 0; i < n; i++) argv[2 + i] = "1";
+            if (command_ok(s, 2 + n, argv, err, errlen) != 0) goto failed;
+        }
         const char *expire_go[] = {"EXPIRE", go_key, SYNC_TTL}, *del[] = {"DEL", n_key};
-        if (command_ok(s, argc, argv, err, errlen) != 0 || command_ok(s, 3, expire_go, err, errlen) != 0 ||
-            command_ok(s, 2, del, err, errlen) != 0)
-            goto failed;
+        if (command_ok(s, 3, expire_go, err, errlen) != 0 || command_ok(s, 2, del, err, errlen) != 0) goto failed;
         return 0;
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    const char *expire_n[] = {"EXPIRE", n_key, SYNC_TTL};
+    if (command_ok(s, 3, expire_n, err, errlen) != 0) goto failed;
+    uint64_t deadline = engine_now_ns() + (uint64_t)(s->timeout_s * 1e9);
     const char *blpop[] = {"BLPOP", go_key, "1"};
     for (;;) {
         r = command(s, 3, blpop, err, errlen);
@@ -117,7 +110,7 @@ int runner_sync_start_line(void *arg, int test, const char *name, char *err, siz
             snprintf(err, errlen, "interrupted at the start line of test %s", name);
             goto failed;
         }
-        if (since(&t0) > s->timeout_s) {
+        if (engine_now_ns() > deadline) {
             snprintf(err, errlen, "the other runners did not reach the start line of test %s within %.0f s "
                      "(this runner arrived %lld of %d)", name, s->timeout_s, arrived, s->runners);
             goto failed;

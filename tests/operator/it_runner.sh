@@ -104,6 +104,13 @@ rc=0
 grep -q "did not reach the start line of test INCR" "$WORK/term-lone" || fail "lone runner: $(cat "$WORK/term-lone")"
 [ "$($CHECK sum "$WORK/topo" 'counter:*')" -eq "$((before + ok))" ] || fail "lone runner loaded the server"
 
+# A start timeout that is no positive number of seconds: InvalidRunnerArguments, exit 2.
+rc=0
+"$VB_BIN" runner --termination-log "$WORK/term-st" "${sync[@]}" --requests 100 --runner-index 0 \
+    --start-timeout -5 >/dev/null 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && [ "$($RES field "$WORK/term-st" reason)" = InvalidRunnerArguments ] ||
+    fail "negative --start-timeout: exit $rc, $(cat "$WORK/term-st" 2>/dev/null)"
+
 # Eleven tests: the whole results go to the log, a pointer to the termination message.
 "$VB_BIN" runner --mode cluster --host "$VB_HOST" --port "$VB_PORT" --clients 4 --threads 2 --requests 40000 \
     --keyspace-len 100000 --tests set,get,incr,ping,lpush,rpush,lpop,rpop,sadd,hset,mset --runner-index 0 \
