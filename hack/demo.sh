@@ -288,10 +288,11 @@ for b in cluster-mode:cluster replication-mode:replication; do
         'jsonpath={.status.results[?(@.test=="INCR")].requests}{" "}{.status.results[?(@.test=="INCR")].errors}{"\n"}')
     [ -n "${reqs:-}" ] || { echo "demo: $name: no INCR result in status"; counted_ok=0; continue; }
     sum=$(VB_PASSWORD_FILE="$work/password" python3 tests/engine/vbcheck.py sum "$work/$topo" 'counter:*')
-    if [ "$sum" -eq "$((reqs - ${errs:-0}))" ]; then
-        echo "demo: $name: the servers hold $sum increments, status.results counts $((reqs - ${errs:-0})) successful INCRs: exact"
+    ok=$((reqs - ${errs:-0}))
+    if [ "$sum" -eq "$ok" ]; then
+        echo "demo: $name: the servers hold $sum increments, status.results counts $ok successful INCRs: exact"
     else
-        echo "demo: $name: the servers hold $sum increments but status.results counts $((reqs - ${errs:-0})) successful INCRs"
+        echo "demo: $name: the servers hold $sum increments but status.results counts $ok successful INCRs"
         counted_ok=0
     fi
 done
